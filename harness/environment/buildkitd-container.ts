@@ -1,0 +1,146 @@
+import { execa } from "execa";
+import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
+import { HarnessError } from "../errors.ts";
+import type { ProvisionedImage } from "../provision/image-source.ts";
+import { LoopbackContainer } from "./loopback-container.ts";
+import { resourceLabels } from "./labels.ts";
+import type { PrivilegeMode } from "./privilege.ts";
+
+const PORT = 1234;
+const STATE_DIR = "/var/lib/buildkit";
+const SNAPSHOTTER_LABEL = "org.mobyproject.buildkit.worker.snapshotter";
+
+/**
+ * Docker mounts the cgroup filesystems read-only in an unprivileged container, and then
+ * every RUN fails with "mkdir /sys/fs/cgroup/cpuset/buildkit: read-only file system".
+ * A bind remount makes them writable (a plain `remount,rw` gives EBUSY).
+ */
+const REMOUNT_CGROUPS_THEN_EXEC = `
+while read -r _ mountpoint fstype options _; do
+  case "$fstype" in cgroup|cgroup2)
+    case ",$options," in *,ro,*) mount -o remount,bind,rw "$mountpoint" || exit 1 ;; esac ;;
+  esac
+done < /proc/mounts
+exec "$@"
+`;
+
+export function buildkitdConfig(registryHost: string): string {
+  return `# Written by buildkit-repro: overlayfs state, no GC during a scenario, the test registry over plain http.
+[worker.oci]
+  enabled = true
+  snapshotter = "overlayfs"
+  gc = false
+[worker.containerd]
+  enabled = false
+[registry."${registryHost}"]
+  http = true
+  insecure = true
+`;
+}
+
+export interface StartedBuildkitd {
+  readonly container: StartedTestContainer;
+  /** tcp://127.0.0.1:port for a buildctl on the host. */
+  readonly addr: string;
+  readonly snapshotter: string;
+  /** From container start to the first answered gRPC call. */
+  readonly startToReadyMs: number;
+}
+
+export interface BuildkitdOptions {
+  readonly image: ProvisionedImage;
+  readonly network: StartedNetwork;
+  readonly registryHost: string;
+  readonly privilege: PrivilegeMode;
+  /** A buildctl on the host, used to prove the daemon answers gRPC. */
+  readonly buildctlPath: string;
+}
+
+/**
+ * Starts a buildkitd with empty state: its state directory is a tmpfs (overlayfs cannot
+ * sit on the container's own overlay root, and buildkitd would silently fall back to the
+ * `native` snapshotter, which changes digests), so a new container is a fresh builder.
+ */
+export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBuildkitd> {
+  const daemonArgs = ["buildkitd", "--addr", `tcp://0.0.0.0:${PORT}`, "--config", "/etc/buildkit/buildkitd.toml"];
+  let container = new LoopbackContainer(opts.image.reference)
+    .withNetwork(opts.network)
+    .withLabels(resourceLabels())
+    .withCopyContentToContainer([{ content: buildkitdConfig(opts.registryHost), target: "/etc/buildkit/buildkitd.toml" }])
+    .withTmpFs({ [STATE_DIR]: "rw,exec,suid,dev,mode=0700" })
+    .withExposedPorts(PORT)
+    .withWaitStrategy(Wait.forLogMessage(/running server on/))
+    .withStartupTimeout(30_000);
+  if (opts.privilege === "privileged") {
+    container = container.withPrivilegedMode().withEntrypoint(daemonArgs.slice(0, 1)).withCommand(daemonArgs.slice(1));
+  } else {
+    container = container
+      .withAddedCapabilities("ALL")
+      .withDroppedCapabilities("SYS_RESOURCE")
+      .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined")
+      .withEntrypoint(["/bin/sh", "-c", REMOUNT_CGROUPS_THEN_EXEC, "buildkitd-entrypoint"])
+      .withCommand(daemonArgs);
+  }
+  const started = Date.now();
+  let running: StartedTestContainer;
+  try {
+    running = await container.start();
+  } catch (err) {
+    throw new HarnessError(
+      "DAEMON_NOT_READY",
+      `buildkitd (${opts.image.description}) did not start: ${(err as Error).message}`,
+      "Run `docker logs` on the container if it still exists, or retry with BUILDKIT_REPRO_PRIVILEGED=0.",
+      { cause: err },
+    );
+  }
+  const addr = `tcp://127.0.0.1:${running.getMappedPort(PORT)}`;
+  try {
+    const labels = await waitForWorker(opts.buildctlPath, addr);
+    const snapshotter = labels[SNAPSHOTTER_LABEL] ?? "unknown";
+    if (snapshotter !== "overlayfs") {
+      throw new HarnessError(
+        "SNAPSHOTTER_MISMATCH",
+        `buildkitd at ${addr} uses the "${snapshotter}" snapshotter, not overlayfs; digests would differ from what scenarios expect.`,
+        `Its state directory ${STATE_DIR} must be on a filesystem that supports overlayfs (a tmpfs or volume, not the container's overlay root).`,
+      );
+    }
+    return { container: running, addr, snapshotter, startToReadyMs: Date.now() - started };
+  } catch (err) {
+    await running.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Polls `buildctl debug workers -v` until gRPC answers; returns the worker's labels. */
+async function waitForWorker(buildctl: string, addr: string, timeoutMs = 15_000): Promise<Record<string, string>> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const result = await execa(buildctl, ["--addr", addr, "debug", "workers", "-v"], { reject: false, timeout: 5_000 });
+    if (result.exitCode === 0) return parseWorkerLabels(result.stdout);
+    last = result.stderr || result.message;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new HarnessError("DAEMON_NOT_READY", `buildkitd at ${addr} did not answer gRPC within ${timeoutMs / 1000} s: ${last}`, "Check the container's logs for why buildkitd is not serving.");
+}
+
+/** The `Labels:` block of `buildctl debug workers -v`, which every supported version prints the same way. */
+export function parseWorkerLabels(verbose: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  let inLabels = false;
+  for (const line of verbose.split("\n")) {
+    if (/^Labels:/.test(line)) {
+      inLabels = true;
+      continue;
+    }
+    if (inLabels) {
+      const m = /^\s+(\S+?):\s*(.*)$/.exec(line);
+      if (!m) {
+        inLabels = false;
+        continue;
+      }
+      labels[m[1]!] = m[2]!.trim();
+    }
+  }
+  return labels;
+}

@@ -1,0 +1,79 @@
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import Dockerode from "dockerode";
+import { log } from "../log.ts";
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
+
+const docker = new Dockerode();
+
+export interface SweepResult {
+  containers: number;
+  networks: number;
+  volumes: number;
+}
+
+/** Removes our containers (with their anonymous volumes), then networks, then volumes matching `keep === false`. */
+async function sweep(shouldRemove: (labels: Record<string, string>) => boolean): Promise<SweepResult> {
+  const result: SweepResult = { containers: 0, networks: 0, volumes: 0 };
+  const filters = JSON.stringify({ label: [LABEL_RUN] });
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    if (!shouldRemove(c.Labels)) continue;
+    await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    result.containers++;
+  }
+  for (const n of await docker.listNetworks({ filters })) {
+    if (!shouldRemove(n.Labels ?? {})) continue;
+    await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    result.networks++;
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const v of Volumes ?? []) {
+    if (!shouldRemove(v.Labels ?? {})) continue;
+    await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+    result.volumes++;
+  }
+  return result;
+}
+
+/** Everything of one run, whoever in it created it. */
+export function sweepRun(run: string): Promise<SweepResult> {
+  return sweep((labels) => labels[LABEL_RUN] === run);
+}
+
+/**
+ * Leftovers of earlier runs that crashed or were killed: resources whose owning process
+ * on this host no longer exists. Resources of live runs (another terminal) are kept.
+ */
+export async function sweepOrphans(): Promise<SweepResult> {
+  const here = hostname();
+  const result = await sweep((labels) => {
+    if (labels[LABEL_OWNER_HOST] !== here) return false;
+    const pid = labels[LABEL_OWNER_PID];
+    return !pid || !existsSync(`/proc/${pid}`);
+  });
+  const total = result.containers + result.networks + result.volumes;
+  if (total > 0) {
+    log("cleanup", `removed leftovers of an earlier run: ${result.containers} container(s), ${result.networks} network(s), ${result.volumes} volume(s)`);
+  }
+  return result;
+}
+
+let handlersInstalled = false;
+
+/**
+ * On SIGINT/SIGTERM, remove everything this run created before exiting, so an
+ * interrupted build leaves nothing behind. Exits 130/143 like a shell would.
+ */
+export function removeRunOnSignal(run: string): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === "SIGINT" ? 130 : 143;
+    log("cleanup", `${signal}: removing this run's containers and networks`);
+    sweepRun(run)
+      .catch((err: unknown) => log("cleanup", `cleanup after ${signal} failed: ${(err as Error).message}`))
+      .finally(() => process.exit(code));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+}

@@ -1,0 +1,16 @@
+import Dockerode from "dockerode";
+import { getContainerRuntimeClient, StartedNetwork } from "testcontainers";
+import { resourceLabels, runId } from "./labels.ts";
+
+/**
+ * A bridge network for one environment. Created through the engine API rather than
+ * testcontainers' Network so it carries the run's labels (the sweep finds it by them),
+ * then wrapped so testcontainers can attach containers to it.
+ */
+export async function startNetwork(): Promise<StartedNetwork> {
+  const client = await getContainerRuntimeClient();
+  const docker = new Dockerode();
+  const name = `buildkit-repro-${runId()}-${Math.random().toString(36).slice(2, 8)}`;
+  const network = await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: resourceLabels() });
+  return new StartedNetwork(client, name, network);
+}

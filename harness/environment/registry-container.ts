@@ -1,0 +1,35 @@
+import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
+import type { ProvisionedImage } from "../provision/image-source.ts";
+import { REGISTRY_CONFIG } from "../provision/registry-image.ts";
+import { LoopbackContainer } from "./loopback-container.ts";
+import { resourceLabels } from "./labels.ts";
+
+/** The name builders use for the registry inside the environment's network. */
+export const REGISTRY_ALIAS = "registry";
+const PORT = 5000;
+
+export interface StartedRegistry {
+  readonly container: StartedTestContainer;
+  /** host:port as seen by buildkitd inside the network, used in image references. */
+  readonly hostInNetwork: string;
+  /** http://127.0.0.1:port, as seen by the harness on the host. */
+  readonly urlFromHost: string;
+}
+
+export async function startRegistry(image: ProvisionedImage, network: StartedNetwork): Promise<StartedRegistry> {
+  const container = await new LoopbackContainer(image.reference)
+    .withNetwork(network)
+    .withNetworkAliases(REGISTRY_ALIAS)
+    .withLabels(resourceLabels())
+    .withCopyContentToContainer([{ content: REGISTRY_CONFIG, target: "/etc/docker/registry/config.yml" }])
+    .withTmpFs({ "/var/lib/registry": "rw,size=2g" })
+    .withExposedPorts(PORT)
+    .withWaitStrategy(Wait.forHttp("/v2/", PORT).forStatusCode(200))
+    .withStartupTimeout(30_000)
+    .start();
+  return {
+    container,
+    hostInNetwork: `${REGISTRY_ALIAS}:${PORT}`,
+    urlFromHost: `http://127.0.0.1:${container.getMappedPort(PORT)}`,
+  };
+}
