@@ -40,7 +40,7 @@ export async function buildctlFromImage(image: ProvisionedImage): Promise<Buildc
       let found: Buffer | undefined;
       extract.on("entry", (header, stream, next) => {
         const chunks: Buffer[] = [];
-        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("data", (c: unknown) => void chunks.push(c as Buffer));
         stream.on("end", () => {
           if (header.name.endsWith("buildctl") && header.type === "file") found = Buffer.concat(chunks);
           next();

@@ -118,7 +118,7 @@ async function waitForWorker(buildctl: string, addr: string, timeoutMs = 15_000)
   while (Date.now() < deadline) {
     const result = await execa(buildctl, ["--addr", addr, "debug", "workers", "-v"], { reject: false, timeout: 5_000 });
     if (result.exitCode === 0) return parseWorkerLabels(result.stdout);
-    last = result.stderr || result.message;
+    last = result.stderr || (result.message ?? "");
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new HarnessError("DAEMON_NOT_READY", `buildkitd at ${addr} did not answer gRPC within ${timeoutMs / 1000} s: ${last}`, "Check the container's logs for why buildkitd is not serving.");
@@ -135,11 +135,11 @@ export function parseWorkerLabels(verbose: string): Record<string, string> {
     }
     if (inLabels) {
       const m = /^\s+(\S+?):\s*(.*)$/.exec(line);
-      if (!m) {
+      if (!m?.[1]) {
         inLabels = false;
         continue;
       }
-      labels[m[1]!] = m[2]!.trim();
+      labels[m[1]] = (m[2] ?? "").trim();
     }
   }
   return labels;
