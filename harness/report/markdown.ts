@@ -1,0 +1,59 @@
+import type { RunResults } from "./results.ts";
+import type { ScenarioRun } from "../scenario/runner.ts";
+
+const MARK: Record<string, string> = {
+  pass: "✅ pass",
+  "known-bug-reproduced": "🐛 known bug reproduced",
+  "unexpected-pass": "❗ UNEXPECTED PASS",
+  fail: "❌ FAIL",
+  "not-applicable": "➖ not applicable",
+  "infrastructure-error": "⚠️ INFRASTRUCTURE ERROR",
+};
+
+function short(digest: string | undefined): string {
+  return digest ? `\`${digest.slice(7, 19)}\`` : "–";
+}
+
+function buildTable(run: ScenarioRun): string[] {
+  const lines = ["| # | build | iteration | exit | config digest | image digest | steps cached | inline cache records missing chains |", "|---|---|---|---|---|---|---|---|"];
+  for (const b of run.builds) {
+    const cached = `${b.steps.filter((s) => s.cached).length}/${b.steps.length}`;
+    const chains = b.inlineCache ? (b.inlineCache.recordsMissingChains.length === 0 ? "none" : b.inlineCache.recordsMissingChains.map((d) => `\`${d.slice(7, 19)}\``).join(", ")) : "–";
+    lines.push(`| ${b.sequence} | ${b.build} | ${b.iteration ?? "–"} | ${b.exitCode} | ${short(b.configDigest)} | ${short(b.imageDigest)} | ${cached} | ${chains} |`);
+  }
+  return lines;
+}
+
+/** A summary for people and for GitHub job summaries: the verdict matrix, then each scenario's evidence. */
+export function renderMarkdown(results: RunResults): string {
+  const out: string[] = [`# buildkit-repro run ${results.runId}`, ""];
+  for (const env of results.environments) {
+    const d = env.environment;
+    out.push(
+      `## BuildKit ${d.buildkitVersion}`,
+      "",
+      `- daemon: ${d.buildkitImage.description}`,
+      `- buildctl: ${d.buildctl.version}`,
+      `- registry: ${d.registryImage.description}`,
+      `- privilege: ${d.privilege}; engine: Docker ${d.engine.serverVersion} (${d.engine.provenance})`,
+      `- environment start to ready: ${env.timings.startToReadyMs} ms`,
+      "",
+      "| scenario | verdict | reason |",
+      "|---|---|---|",
+      ...env.results.map((r) => `| ${r.scenario} | ${MARK[r.verdict.kind]} | ${r.verdict.reason.replaceAll("|", "\\|").replaceAll("\n", " ")} |`),
+      "",
+    );
+    for (const r of env.results) {
+      out.push(`### ${r.scenario}: ${r.title}`, "", `Upstream: ${r.upstream.join(", ")}`, "", `Verdict: **${MARK[r.verdict.kind]}** — ${r.verdict.reason}`, "");
+      for (const o of r.outcomes) {
+        out.push(`- ${o.holds ? "holds" : "**does not hold**"}: ${o.description}. Expected ${o.expected}; actual ${o.actual}.`);
+      }
+      if (r.builds.length > 0) out.push("", ...buildTable(r));
+      out.push("");
+    }
+  }
+  const c = results.counts;
+  out.push(`**Totals:** ${Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(", ")}`);
+  if (results.loud.length > 0) out.push("", `**${results.loud.length} result(s) need attention** (unexpected pass, fail or infrastructure error).`);
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,57 @@
+import semver from "semver";
+import type { AssertionOutcome } from "./assertions.ts";
+import type { KnownBug, Scenario } from "./types.ts";
+
+/**
+ * The six verdicts, kept apart. "unexpected-pass" and "fail" are the loud ones: a bug
+ * declared for this version that did not show, or a failure where none is declared.
+ */
+export type VerdictKind = "pass" | "known-bug-reproduced" | "unexpected-pass" | "fail" | "not-applicable" | "infrastructure-error";
+
+export interface Verdict {
+  readonly kind: VerdictKind;
+  /** True for the verdicts that must turn a run red. */
+  readonly loud: boolean;
+  readonly reason: string;
+  readonly knownBug?: KnownBug;
+}
+
+const LOUD: ReadonlySet<VerdictKind> = new Set(["unexpected-pass", "fail", "infrastructure-error"]);
+
+function plain(version: string): string {
+  return semver.coerce(version)?.version ?? version;
+}
+
+export function applies(scenario: Scenario, version: string): boolean {
+  return semver.satisfies(plain(version), scenario.applies);
+}
+
+export function declaredBug(scenario: Scenario, version: string): KnownBug | undefined {
+  return scenario.knownBugs.find((b) => semver.satisfies(plain(version), b.versions));
+}
+
+function make(kind: VerdictKind, reason: string, knownBug?: KnownBug): Verdict {
+  return { kind, loud: LOUD.has(kind), reason, ...(knownBug ? { knownBug } : {}) };
+}
+
+export function notApplicable(scenario: Scenario, version: string): Verdict {
+  return make("not-applicable", `BuildKit ${version} is outside the scenario's range ${scenario.applies}`);
+}
+
+export function infrastructureError(message: string): Verdict {
+  return make("infrastructure-error", message);
+}
+
+export function judge(scenario: Scenario, version: string, outcomes: readonly AssertionOutcome[]): Verdict {
+  const failing = outcomes.filter((o) => !o.holds);
+  const bug = declaredBug(scenario, version);
+  if (failing.length === 0) {
+    return bug
+      ? make("unexpected-pass", `every expectation held, but ${bug.reference} is declared to reproduce on ${bug.versions}: fixed, or the scenario no longer reproduces it`, bug)
+      : make("pass", "every expectation held");
+  }
+  const what = failing.map((o) => o.description).join("; ");
+  return bug
+    ? make("known-bug-reproduced", `as declared (${bug.reference}): ${what}`, bug)
+    : make("fail", `not declared as a known bug on ${version}: ${what}`);
+}
