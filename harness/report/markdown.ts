@@ -15,11 +15,13 @@ function short(digest: string | undefined): string {
 }
 
 function buildTable(run: ScenarioRun): string[] {
-  const lines = ["| # | build | iteration | exit | config digest | image digest | steps cached | inline cache records missing chains |", "|---|---|---|---|---|---|---|---|"];
+  const lines = ["| # | build | iteration | exit | config digest | image digest | steps cached | inline cache: records (with chains) | records that lost results since the previous run |", "|---|---|---|---|---|---|---|---|---|"];
   for (const b of run.builds) {
     const cached = `${b.steps.filter((s) => s.cached).length}/${b.steps.length}`;
-    const chains = b.inlineCache ? (b.inlineCache.recordsMissingChains.length === 0 ? "none" : b.inlineCache.recordsMissingChains.map((d) => `\`${d.slice(7, 19)}\``).join(", ")) : "–";
-    lines.push(`| ${b.sequence} | ${b.build} | ${b.iteration ?? "–"} | ${b.exitCode} | ${short(b.configDigest)} | ${short(b.imageDigest)} | ${cached} | ${chains} |`);
+    const ic = b.inlineCache;
+    const records = ic ? `${ic.records} (${ic.recordsWithChains})` : "–";
+    const lost = !ic ? "–" : ic.lostSincePreviousRun.length === 0 ? "none" : ic.lostSincePreviousRun.map((l) => `${short(l.digest)} lost ${l.lost.join("+")}`).join(", ");
+    lines.push(`| ${b.sequence} | ${b.build} | ${b.iteration ?? "–"} | ${b.exitCode} | ${short(b.configDigest)} | ${short(b.imageDigest)} | ${cached} | ${records} | ${lost} |`);
   }
   return lines;
 }

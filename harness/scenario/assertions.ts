@@ -39,20 +39,23 @@ export function evaluate(assertion: Assertion, observations: readonly BuildObser
         ...(changed ? { firstViolation: { iteration: changed.iteration, sequence: changed.sequence } } : {}),
       };
     }
-    case "inline-cache-keeps-chains": {
-      const description = `every inline cache record with layers keeps its chains in every run of "${assertion.build}"`;
-      const missing = runs.find((o) => !o.inlineCache || o.inlineCache.recordsMissingChains.length > 0);
-      const lost = runs.filter((o) => (o.inlineCache?.recordsMissingChains.length ?? 0) > 0);
+    case "inline-cache-keeps-results": {
+      const description = `no inline cache record loses its layers or chains between runs of "${assertion.build}"`;
+      const withoutCache = runs.find((o) => !o.inlineCache);
+      const losing = runs.filter((o) => (o.inlineCache?.lostSincePreviousRun.length ?? 0) > 0);
+      const first = withoutCache ?? losing[0];
+      const lossText = (o: BuildObservation) =>
+        o.inlineCache!.lostSincePreviousRun.map((l) => `${l.digest} lost ${l.lost.join(" and ")}`).join("; ");
       return {
         description,
-        holds: runs.length > 0 && !missing,
-        expected: "chains present on every record that has layers",
-        actual: !missing
-          ? `chains kept in all ${runs.length} run(s)`
-          : !missing.inlineCache
-            ? `no inline cache in the image of ${where(missing)}`
-            : `chains missing from ${missing.inlineCache.recordsMissingChains.length} record(s) from ${where(missing)} on (${lost.length} of ${runs.length} runs): ${missing.inlineCache.recordsMissingChains.join(", ")}`,
-        ...(missing ? { firstViolation: { iteration: missing.iteration, sequence: missing.sequence } } : {}),
+        holds: runs.length > 1 && !first,
+        expected: `every record keeps its results across ${runs.length} run(s) (needs at least 2)`,
+        actual: withoutCache
+          ? `no inline cache in the image of ${where(withoutCache)}`
+          : losing.length === 0
+            ? `every record kept its results in all ${runs.length} run(s)`
+            : `records lost results at ${losing.map((o) => `${where(o)} (${lossText(o)})`).join(", ")}`,
+        ...(first ? { firstViolation: { iteration: first.iteration, sequence: first.sequence } } : {}),
       };
     }
   }

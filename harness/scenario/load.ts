@@ -9,7 +9,7 @@ import type { Assertion, BuildStep, KnownBug, Scenario, Step, TypedAttrs } from 
 
 export const SCENARIO_FILE = "scenario.yaml";
 const STEP_KINDS = ["build", "prune", "fresh-builder", "repeat"] as const;
-const ASSERTION_KINDS = ["digest-stable", "inline-cache-keeps-chains"] as const;
+const ASSERTION_KINDS = ["digest-stable", "inline-cache-keeps-results"] as const;
 
 /** Loads and validates one scenario folder; any problem throws SCENARIO_INVALID listing all of them. */
 export function loadScenario(dir: string): Scenario {
@@ -233,7 +233,7 @@ function readAssertion(r: FieldReader, value: unknown, path: string, builds: Rea
       if (digest !== undefined && digest !== "image" && digest !== "config") r.problem(`${at}.digest`, `expected "image" or "config", found ${JSON.stringify(digest)}`);
       return build && (digest === "image" || digest === "config") ? { kind, build, digest } : undefined;
     }
-    case "inline-cache-keeps-chains":
+    case "inline-cache-keeps-results":
       r.onlyKeys(obj, at, ["build"]);
       return build ? { kind, build } : undefined;
   }

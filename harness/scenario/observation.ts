@@ -1,3 +1,5 @@
+import type { InlineCacheConfig } from "../oci/inline-cache.ts";
+
 /**
  * What a scenario run saw, as plain data: results first, rendering later. Nothing here
  * judges; assertions and verdicts read it.
@@ -12,11 +14,17 @@ export interface StepObservation {
 
 export interface InlineCacheObservation {
   readonly records: number;
+  /** Records whose results are listed under `layers` (layers in image order). */
   readonly recordsWithLayers: number;
-  /** Digests of records that have layer results but no `chains`. */
-  readonly recordsMissingChains: readonly string[];
+  /** Records whose results are listed under `chains`. */
+  readonly recordsWithChains: number;
+  /**
+   * Records (by cache key digest) that have fewer `layers` or `chains` results than in
+   * the previous run of the same build: how moby/buildkit#3009 shows.
+   */
+  readonly lostSincePreviousRun: readonly { readonly digest: string; readonly lost: readonly ("layers" | "chains")[] }[];
   /** The decoded `moby.buildkit.cache.v0`, kept for drill-down and diffs. */
-  readonly decoded: unknown;
+  readonly decoded: InlineCacheConfig;
 }
 
 export interface BuildObservation {
@@ -32,6 +40,8 @@ export interface BuildObservation {
   readonly configDigest?: string;
   readonly steps: readonly StepObservation[];
   readonly inlineCache?: InlineCacheObservation;
+  /** The pushed image's config without its inline cache value (that is in `inlineCache.decoded`). */
+  readonly config?: Readonly<Record<string, unknown>>;
   /** The exact buildctl command line, for reproducing by hand. */
   readonly command: readonly string[];
 }

@@ -6,7 +6,7 @@ import type { BuildRequest } from "../buildkit/build-request.ts";
 import type { BuildkitEnvironment } from "../environment/environment.ts";
 import { HarnessError } from "../errors.ts";
 import { log } from "../log.ts";
-import { decodeInlineCache, recordsMissingChains, recordsWithLayers } from "../oci/inline-cache.ts";
+import { INLINE_CACHE_KEY, type InlineCacheConfig, decodeInlineCache, recordsLosingResults, recordsWithChains, recordsWithLayers } from "../oci/inline-cache.ts";
 import { RegistryClient } from "../oci/registry-client.ts";
 import { buildsSucceeded, evaluate, type AssertionOutcome } from "./assertions.ts";
 import type { BuildObservation, EventObservation, InlineCacheObservation } from "./observation.ts";
@@ -126,9 +126,11 @@ class ScenarioExecution {
     const imageDigest = typeof result.metadata["containerimage.digest"] === "string" ? result.metadata["containerimage.digest"] : undefined;
     const configDigest = typeof result.metadata["containerimage.config.digest"] === "string" ? result.metadata["containerimage.config.digest"] : undefined;
     let inlineCache: InlineCacheObservation | undefined;
+    let config: Record<string, unknown> | undefined;
     const repo = output.attrs.name ? repositoryOf(output.attrs.name, this.env.registry.hostInNetwork) : undefined;
     if (result.exitCode === 0 && imageDigest && repo && output.attrs.push === "true") {
-      inlineCache = await this.observeInlineCache(repo, imageDigest);
+      const previous = this.builds.findLast((b) => b.build === step.name)?.inlineCache?.decoded;
+      ({ inlineCache, config } = await this.observeImage(repo, imageDigest, previous));
     }
     const observation: BuildObservation = {
       build: step.name,
@@ -143,6 +145,7 @@ class ScenarioExecution {
         .filter((s) => !s.internal)
         .map((s) => ({ step: s.instruction ?? s.name, cached: s.cached, ...(s.error ? { error: s.error } : {}), ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}) })),
       ...(inlineCache ? { inlineCache } : {}),
+      ...(config ? { config } : {}),
       command: result.command,
     };
     this.builds.push(observation);
@@ -150,21 +153,30 @@ class ScenarioExecution {
       this.scenario.id,
       `${step.name}${iteration !== undefined ? ` #${iteration}` : ""}: exit ${result.exitCode}, config ${configDigest?.slice(7, 19) ?? "-"}, ` +
         `${observation.steps.filter((s) => s.cached).length}/${observation.steps.length} steps cached` +
-        (inlineCache ? `, chains missing from ${inlineCache.recordsMissingChains.length} record(s)` : "") +
+        (inlineCache ? `, inline cache: ${inlineCache.records} records, ${inlineCache.recordsWithChains} with chains${inlineCache.lostSincePreviousRun.length > 0 ? `, ${inlineCache.lostSincePreviousRun.length} lost results` : ""}` : "") +
         `, ${result.wallMs} ms`,
     );
   }
 
-  private async observeInlineCache(repo: string, imageDigest: string): Promise<InlineCacheObservation | undefined> {
+  private async observeImage(
+    repo: string,
+    imageDigest: string,
+    previous: InlineCacheConfig | undefined,
+  ): Promise<{ inlineCache?: InlineCacheObservation; config: Record<string, unknown> }> {
     const image = await this.registry.resolveImageManifest(repo, imageDigest);
     const { config } = await this.registry.getConfig(repo, image.manifest);
+    const { [INLINE_CACHE_KEY]: _inline, ...rest } = config;
     const cache = decodeInlineCache(config);
-    if (!cache) return undefined;
+    if (!cache) return { config: rest };
     return {
-      records: cache.records.length,
-      recordsWithLayers: recordsWithLayers(cache).length,
-      recordsMissingChains: recordsMissingChains(cache).map((r) => r.digest),
-      decoded: cache,
+      config: rest,
+      inlineCache: {
+        records: cache.records.length,
+        recordsWithLayers: recordsWithLayers(cache).length,
+        recordsWithChains: recordsWithChains(cache).length,
+        lostSincePreviousRun: previous ? recordsLosingResults(previous, cache) : [],
+        decoded: cache,
+      },
     };
   }
 }

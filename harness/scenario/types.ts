@@ -73,7 +73,7 @@ export interface RepeatStep {
   readonly steps: readonly Step[];
 }
 
-export type Assertion = DigestStableAssertion | InlineCacheChainsAssertion;
+export type Assertion = DigestStableAssertion | InlineCacheKeepsResultsAssertion;
 
 export interface DigestStableAssertion {
   readonly kind: "digest-stable";
@@ -81,8 +81,13 @@ export interface DigestStableAssertion {
   readonly digest: "image" | "config";
 }
 
-/** Every record of the inline cache that has layer results keeps its `chains`. */
-export interface InlineCacheChainsAssertion {
-  readonly kind: "inline-cache-keeps-chains";
+/**
+ * No inline cache record loses results between consecutive runs of a build: a record
+ * (matched by its cache key digest) that listed `layers` or `chains` still lists as many.
+ * A single image cannot show this (a record with `layers` and no `chains` is a healthy
+ * export of layers in image order); it takes two runs to compare.
+ */
+export interface InlineCacheKeepsResultsAssertion {
+  readonly kind: "inline-cache-keeps-results";
   readonly build: string;
 }
