@@ -17,7 +17,8 @@ const REPORTS = resolve(PROJECT_ROOT, "reports");
 const USAGE = `usage: npm run repro -- <command> [options]
 
 commands:
-  run [--version vX.Y.Z]... [--scenario ID]...   run the corpus (default: every scenario on ${defaultVersion()}), write reports/
+  run [--version vX.Y.Z]... [--scenario ID]... [--scenarios DIR] [--reports DIR]
+                                                 run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/
   list                                           list scenarios
   validate                                       load every scenario and report problems
   versions                                       list supported BuildKit versions and how each is provisioned
@@ -25,12 +26,17 @@ commands:
 `;
 
 async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { version: { type: "string", multiple: true }, scenario: { type: "string", multiple: true }, reports: { type: "string" } } });
+  const { values } = parseArgs({
+    args,
+    options: { version: { type: "string", multiple: true }, scenario: { type: "string", multiple: true }, scenarios: { type: "string" }, reports: { type: "string" } },
+  });
   const versions = values.version ?? [defaultVersion()];
-  const all = discoverScenarios(SCENARIOS).map(loadScenario);
+  const root = values.scenarios ? resolve(values.scenarios) : SCENARIOS;
+  const all = discoverScenarios(root).map(loadScenario);
+  if (all.length === 0) throw new HarnessError("SCENARIO_INVALID", `No scenario folders (with a scenario.yaml) under ${root}.`, "Point --scenarios at a folder of scenario folders.");
   const wanted = values.scenario ?? [];
   const unknown = wanted.filter((id) => !all.some((s) => s.id === id));
-  if (unknown.length > 0) throw new HarnessError("SCENARIO_INVALID", `No scenario with id ${unknown.join(", ")} under ${SCENARIOS}.`, "`npm run repro -- list` shows the ids.");
+  if (unknown.length > 0) throw new HarnessError("SCENARIO_INVALID", `No scenario with id ${unknown.join(", ")} under ${root}.`, "`npm run repro -- list` shows the ids.");
   const scenarios = wanted.length > 0 ? all.filter((s) => wanted.includes(s.id)) : all;
   const startedAt = new Date();
   const environments = [];

@@ -1,0 +1,110 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Dockerode from "dockerode";
+import { execa } from "execa";
+import { afterAll, describe, expect, it } from "vitest";
+import { sweepOrphans } from "../../harness/environment/cleanup.ts";
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "../../harness/environment/labels.ts";
+import { provisionRegistryImage } from "../../harness/provision/registry-image.ts";
+import { hostname } from "node:os";
+
+/**
+ * Nothing leaks: after a failing run and after a run interrupted with SIGINT in the
+ * middle of a build, no container, network or volume of that run exists; leftovers of a
+ * dead process are swept. Runs the CLI as a separate process, as a user would.
+ */
+const ROOT = resolve(import.meta.dirname, "../..");
+const docker = new Dockerode();
+const work = mkdtempSync(join(tmpdir(), "cleanup-test-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function leftovers(run: string): Promise<string[]> {
+  const filters = JSON.stringify({ label: [`${LABEL_RUN}=${run}`] });
+  const containers = (await docker.listContainers({ all: true, filters })).map((c) => `container ${c.Names.join(",")}`);
+  const networks = (await docker.listNetworks({ filters })).map((n) => `network ${n.Name}`);
+  const volumes = ((await docker.listVolumes({ filters })).Volumes ?? []).map((v) => `volume ${v.Name}`);
+  return [...containers, ...networks, ...volumes];
+}
+
+function cli(args: string[], run: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_REPRO_RUN_ID: run };
+  delete env.BUILDKIT_REPRO_OWNER_PID; // the child owns its run, as a user's `npm run repro` would
+  return execa(process.execPath, ["--import", "tsx", "harness/cli/main.ts", ...args], { cwd: ROOT, env, reject: false, all: true });
+}
+
+function scenarioFolder(name: string, dockerfile: string, repeat: number): string {
+  const root = join(work, name);
+  const dir = join(root, name);
+  mkdirSync(join(dir, "context"), { recursive: true });
+  writeFileSync(join(dir, "Dockerfile"), dockerfile);
+  writeFileSync(
+    join(dir, "scenario.yaml"),
+    `id: ${name}
+title: cleanup drill
+upstream: [https://github.com/moby/buildkit/issues/3009]
+expectation: builds succeed
+steps:
+  - repeat:
+      times: ${repeat}
+      steps:
+        - build:
+            name: b
+            output: { type: image, name: "{{registry}}/{{scenario}}:latest", push: true }
+assertions:
+  - digest-stable: { build: b, digest: config }
+`,
+  );
+  return root;
+}
+
+describe("cleanup", () => {
+  it("leaves nothing after a run whose build fails", async () => {
+    const run = `cleanup-fail-${Date.now()}`;
+    const scenarios = scenarioFolder("failing-build", "FROM {{image:busybox}}\nRUN exit 3\n", 1);
+    const result = await cli(["run", "--scenarios", scenarios, "--reports", join(work, "reports")], run);
+    expect(result.all).toMatch(/failing-build on v[\d.]+: fail/);
+    expect(result.exitCode).toBe(1);
+    expect(await leftovers(run)).toEqual([]);
+  });
+
+  it("leaves nothing after SIGINT in the middle of a build", async () => {
+    const run = `cleanup-sigint-${Date.now()}`;
+    const scenarios = scenarioFolder("slow-build", "FROM {{image:busybox}}\nRUN sleep 30\n", 1);
+    const child = cli(["run", "--scenarios", scenarios, "--reports", join(work, "reports")], run);
+    let sawBuild = false;
+    // Wait until buildkitd has the build: the registry and daemon exist and the RUN is executing.
+    await new Promise<void>((resolveWait, reject) => {
+      const timer = setTimeout(() => reject(new Error("the run never reached its build")), 10 * 60_000);
+      child.stderr!.on("data", async () => {
+        if (sawBuild) return;
+        const containers = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABEL_RUN}=${run}`] }) });
+        if (containers.length >= 2) {
+          sawBuild = true;
+          clearTimeout(timer);
+          setTimeout(resolveWait, 2_000); // let `RUN sleep 30` start
+        }
+      });
+    });
+    expect(await leftovers(run)).not.toEqual([]);
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(result.all).toMatch(/SIGINT: removing this run's containers and networks/);
+    expect(await leftovers(run)).toEqual([]);
+  });
+
+  it("sweeps resources whose owning process is gone", async () => {
+    const image = await provisionRegistryImage();
+    const run = `cleanup-orphan-${Date.now()}`;
+    const container = await docker.createContainer({
+      Image: image.reference,
+      Labels: { [LABEL_RUN]: run, [LABEL_OWNER_PID]: "2147483646", [LABEL_OWNER_HOST]: hostname() },
+    });
+    await docker.createNetwork({ Name: `orphan-${run}`, Labels: { [LABEL_RUN]: run, [LABEL_OWNER_PID]: "2147483646", [LABEL_OWNER_HOST]: hostname() } });
+    expect(await leftovers(run)).toHaveLength(2);
+    await sweepOrphans();
+    expect(await leftovers(run)).toEqual([]);
+    await container.remove({ force: true }).catch(() => undefined);
+  });
+});
