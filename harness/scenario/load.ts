@@ -19,7 +19,7 @@ export function loadScenario(dir: string): Scenario {
     throw new HarnessError(
       "SCENARIO_INVALID",
       `${file}:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-      "Fix the fields named above (see scenarios/README.md and scenario.schema.json); nothing of this scenario ran.",
+      "Fix the fields named above (the format is described in scenarios/README.md); nothing of this scenario ran.",
     );
   };
   if (!existsSync(file)) fail([`missing: every scenario folder needs a ${SCENARIO_FILE}`]);
