@@ -1,11 +1,18 @@
+import { gzipSync } from "node:zlib";
 import { canonicalJson } from "./canonical-json.ts";
 import { digestOf } from "./digest.ts";
 import type { RegistryClient } from "./registry-client.ts";
 import { MediaType, type ContainerConfig, type Descriptor, type HistoryEntry, type ImageConfig, type Manifest } from "./types.ts";
 
 export interface ImageSpec {
-  /** Uncompressed tars, bottom layer first; pushed as-is, so diff_id = blob digest. */
+  /** Uncompressed tars, bottom layer first. */
   layers: Buffer[];
+  /**
+   * How layer blobs are stored. "none" (default): the tar itself, so diff_id = blob
+   * digest. "gzip": as public images are; deterministic for one zlib version (the
+   * compressed bytes may differ between Node releases, the diff_ids never do).
+   */
+  compression?: "none" | "gzip";
   config: {
     architecture: string;
     os: string;
@@ -30,6 +37,8 @@ export interface PushedImage {
 }
 
 export interface ImageDocuments {
+  /** The layer blobs as pushed (compressed or not), bottom first. */
+  blobs: Buffer[];
   configBytes: Buffer;
   manifestBytes: Buffer;
   manifestDigest: string;
@@ -45,14 +54,17 @@ export function buildImageDocuments(spec: ImageSpec): ImageDocuments {
   if (history && history.filter((h) => !h.empty_layer).length !== spec.layers.length) {
     throw new Error(`image history has ${history.filter((h) => !h.empty_layer).length} non-empty entries for ${spec.layers.length} layers`);
   }
-  const layers: Descriptor[] = spec.layers.map((tar) => ({ mediaType: MediaType.ociLayerTar, digest: digestOf(tar), size: tar.length }));
+  const gzip = spec.compression === "gzip";
+  // Level 9 and no file name or time in the gzip header: the same tar gives the same blob.
+  const blobs = spec.layers.map((tar) => (gzip ? gzipSync(tar, { level: 9 }) : tar));
+  const layers: Descriptor[] = blobs.map((blob) => ({ mediaType: gzip ? MediaType.ociLayerTarGzip : MediaType.ociLayerTar, digest: digestOf(blob), size: blob.length }));
   const config: ImageConfig = {
     created: spec.config.created,
     architecture: spec.config.architecture,
     os: spec.config.os,
     ...(spec.config.variant ? { variant: spec.config.variant } : {}),
     ...(spec.config.config ? { config: spec.config.config } : {}),
-    rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
+    rootfs: { type: "layers", diff_ids: spec.layers.map((tar) => digestOf(tar)) },
     ...(history ? { history } : {}),
   };
   const configBytes = Buffer.from(canonicalJson(config));
@@ -64,13 +76,13 @@ export function buildImageDocuments(spec: ImageSpec): ImageDocuments {
     layers,
   };
   const manifestBytes = Buffer.from(canonicalJson(manifest));
-  return { configBytes, manifestBytes, manifestDigest: digestOf(manifestBytes), configDigest };
+  return { blobs, configBytes, manifestBytes, manifestDigest: digestOf(manifestBytes), configDigest };
 }
 
 /** Pushes layers and config, then the manifest under `tag`. */
 export async function pushImage(client: RegistryClient, repo: string, tag: string, spec: ImageSpec): Promise<PushedImage> {
   const docs = buildImageDocuments(spec);
-  for (const layer of spec.layers) await client.putBlob(repo, layer);
+  for (const blob of docs.blobs) await client.putBlob(repo, blob);
   await client.putBlob(repo, docs.configBytes);
   const manifestDigest = await client.putManifest(repo, tag, MediaType.ociManifest, docs.manifestBytes);
   return { manifestDigest, configDigest: docs.configDigest, reference: `${repo}@${manifestDigest}` };

@@ -55,3 +55,20 @@ describe("base image helpers", () => {
     expect(() => elfInterpreter(Buffer.from("#!/bin/sh\necho not elf\n".padEnd(64)))).toThrow(/not an ELF/);
   });
 });
+
+describe("buildImageDocuments with gzip layers", () => {
+  const layer = writeDeterministicTar([{ type: "file", path: "f", mode: 0o644, content: "f" }]);
+  const spec = { layers: [layer], compression: "gzip" as const, config: { architecture: "amd64", os: "linux", created: "2020-01-01T00:00:00Z" } };
+
+  it("stores gzip blobs, keeps diff_ids of the uncompressed tar, and is deterministic", async () => {
+    const { gunzipSync } = await import("node:zlib");
+    const docs = buildImageDocuments(spec);
+    const manifest = JSON.parse(docs.manifestBytes.toString()) as { layers: Array<{ mediaType: string; digest: string }> };
+    const config = JSON.parse(docs.configBytes.toString()) as { rootfs: { diff_ids: string[] } };
+    expect(manifest.layers[0]!.mediaType).toBe(MediaType.ociLayerTarGzip);
+    expect(manifest.layers[0]!.digest).toBe(digestOf(docs.blobs[0]!));
+    expect(gunzipSync(docs.blobs[0]!).equals(layer)).toBe(true);
+    expect(config.rootfs.diff_ids).toEqual([digestOf(layer)]);
+    expect(buildImageDocuments(structuredClone(spec)).manifestDigest).toBe(docs.manifestDigest);
+  });
+});
