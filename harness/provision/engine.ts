@@ -86,15 +86,22 @@ export async function ensureEngine(): Promise<EngineInfo> {
 
 async function startDockerdOnce(): Promise<{ serverVersion: string; apiVersion: string } | undefined> {
   mkdirSync(dirname(START_LOCK), { recursive: true });
-  let lock: number | undefined;
-  try {
-    lock = openSync(START_LOCK, "wx");
-  } catch {
-    // Another process holds the lock: it is starting dockerd; wait for that one.
+  const takeLock = (): number | undefined => {
+    try {
+      return openSync(START_LOCK, "wx");
+    } catch {
+      return undefined;
+    }
+  };
+  let lock = takeLock();
+  if (lock === undefined && !dockerdRunning()) {
+    // A lock with no dockerd behind it was left by a process that died while starting one.
+    rmSync(START_LOCK, { force: true });
+    lock = takeLock();
+  }
+  if (lock === undefined) {
     log("engine", `another process is starting dockerd (${START_LOCK}); waiting`);
-    const answer = await waitForEngine(READY_TIMEOUT_MS);
-    if (!answer && !dockerdRunning()) rmSync(START_LOCK, { force: true }); // a stale lock from a crash
-    return answer;
+    return waitForEngine(READY_TIMEOUT_MS);
   }
   try {
     if (!dockerdRunning()) {
