@@ -1,6 +1,8 @@
-import { execa } from "execa";
 import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
+import { Buildctl } from "../buildkit/buildctl.ts";
+import { workerSnapshotter } from "../buildkit/workers.ts";
 import { HarnessError } from "../errors.ts";
+import type { BuildctlBinary } from "./buildctl-binary.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
 import { resourceLabels } from "./labels.ts";
@@ -8,7 +10,6 @@ import type { PrivilegeMode } from "./privilege.ts";
 
 const PORT = 1234;
 const STATE_DIR = "/var/lib/buildkit";
-const SNAPSHOTTER_LABEL = "org.mobyproject.buildkit.worker.snapshotter";
 
 /**
  * Docker mounts the cgroup filesystems read-only in an unprivileged container, and then
@@ -53,7 +54,7 @@ export interface BuildkitdOptions {
   readonly registryHost: string;
   readonly privilege: PrivilegeMode;
   /** A buildctl on the host, used to prove the daemon answers gRPC. */
-  readonly buildctlPath: string;
+  readonly buildctl: BuildctlBinary;
 }
 
 /**
@@ -95,8 +96,7 @@ export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBui
   }
   const addr = `tcp://127.0.0.1:${running.getMappedPort(PORT)}`;
   try {
-    const labels = await waitForWorker(opts.buildctlPath, addr);
-    const snapshotter = labels[SNAPSHOTTER_LABEL] ?? "unknown";
+    const snapshotter = await waitForWorker(opts.buildctl, addr);
     if (snapshotter !== "overlayfs") {
       throw new HarnessError(
         "SNAPSHOTTER_MISMATCH",
@@ -111,36 +111,19 @@ export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBui
   }
 }
 
-/** Polls `buildctl debug workers -v` until gRPC answers; returns the worker's labels. */
-async function waitForWorker(buildctl: string, addr: string, timeoutMs = 15_000): Promise<Record<string, string>> {
+/** Polls `buildctl debug workers` until gRPC answers; returns the worker's snapshotter. */
+async function waitForWorker(buildctl: BuildctlBinary, addr: string, timeoutMs = 15_000): Promise<string> {
+  const client = new Buildctl({ binary: buildctl.path, addr, clientVersion: buildctl.version });
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    const result = await execa(buildctl, ["--addr", addr, "debug", "workers", "-v"], { reject: false, timeout: 5_000 });
-    if (result.exitCode === 0) return parseWorkerLabels(result.stdout);
-    last = result.stderr || (result.message ?? "");
-    await new Promise((r) => setTimeout(r, 50));
+    try {
+      const [worker] = await client.debugWorkers();
+      return (worker && workerSnapshotter(worker)) ?? "unknown";
+    } catch (err) {
+      last = (err as Error).message;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
   throw new HarnessError("DAEMON_NOT_READY", `buildkitd at ${addr} did not answer gRPC within ${timeoutMs / 1000} s: ${last}`, "Check the container's logs for why buildkitd is not serving.");
-}
-
-/** The `Labels:` block of `buildctl debug workers -v`, which every supported version prints the same way. */
-export function parseWorkerLabels(verbose: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  let inLabels = false;
-  for (const line of verbose.split("\n")) {
-    if (/^Labels:/.test(line)) {
-      inLabels = true;
-      continue;
-    }
-    if (inLabels) {
-      const m = /^\s+(\S+?):\s*(.*)$/.exec(line);
-      if (!m?.[1]) {
-        inLabels = false;
-        continue;
-      }
-      labels[m[1]] = (m[2] ?? "").trim();
-    }
-  }
-  return labels;
 }

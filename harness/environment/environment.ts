@@ -69,7 +69,7 @@ export class BuildkitEnvironment implements AsyncDisposable {
     try {
       registry = await startRegistry(registryImage, network);
       const description: EnvironmentDescription = { buildkitVersion: entry.version, buildkitImage, buildctl, registryImage, privilege, engine };
-      const daemon = await startBuildkitd({ image: buildkitImage, network, registryHost: registry.hostInNetwork, privilege, buildctlPath: buildctl.path });
+      const daemon = await startBuildkitd({ image: buildkitImage, network, registryHost: registry.hostInNetwork, privilege, buildctl });
       const timings = { startToReadyMs: Date.now() - started, provisionMs };
       log("environment", `BuildKit ${entry.version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`);
       return new BuildkitEnvironment(description, network, registry, daemon, timings);
@@ -84,7 +84,7 @@ export class BuildkitEnvironment implements AsyncDisposable {
   async freshBuilder(): Promise<StartedBuildkitd> {
     await this.current.container.stop();
     const { buildkitImage, privilege, buildctl } = this.description;
-    this.current = await startBuildkitd({ image: buildkitImage, network: this.network, registryHost: this.registry.hostInNetwork, privilege, buildctlPath: buildctl.path });
+    this.current = await startBuildkitd({ image: buildkitImage, network: this.network, registryHost: this.registry.hostInNetwork, privilege, buildctl });
     return this.current;
   }
 
