@@ -1,5 +1,7 @@
 import type { BuildkitEnvironment, EnvironmentDescription, EnvironmentTimings } from "./environment/environment.ts";
 import { BuildkitEnvironment as Environment } from "./environment/environment.ts";
+import { HarnessError } from "./errors.ts";
+import { interrupted } from "./interruption.ts";
 import { RegistryClient } from "./oci/registry-client.ts";
 import { BASE_IMAGES, pushBaseImages } from "./provision/base-images.ts";
 import { runScenario, type ScenarioRun } from "./scenario/runner.ts";
@@ -34,6 +36,7 @@ export async function runCorpus(version: string, scenarios: readonly Scenario[],
     const results: ScenarioRun[] = [];
     for (const scenario of scenarios) {
       const run = await runScenario(scenario, env, images);
+      if (interrupted()) throw new HarnessError("INTERRUPTED", `Interrupted during ${scenario.id}; no verdict is reported.`, "Run again; everything this run created has been removed.");
       results.push(run);
       onResult?.(run);
     }

@@ -4,6 +4,7 @@ import { runCorpus } from "../corpus.ts";
 import { runId } from "../environment/labels.ts";
 import { sweepOrphans } from "../environment/cleanup.ts";
 import { HarnessError } from "../errors.ts";
+import { interrupted } from "../interruption.ts";
 import { ensureEngine } from "../provision/engine.ts";
 import { defaultVersion, supportedVersions } from "../provision/versions.ts";
 import { collectResults } from "../report/results.ts";
@@ -92,9 +93,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** After SIGINT/SIGTERM the signal handler exits once its cleanup is done; do not cut it short. */
+function exit(code: number): void {
+  if (!interrupted()) process.exit(code);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (err: unknown) => {
+    if (interrupted()) return;
     if (err instanceof HarnessError) {
       process.stderr.write(`error [${err.code}]: ${err.describe()}\n`);
       process.exit(err.code === "SCENARIO_INVALID" ? 2 : 3);

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import Dockerode from "dockerode";
+import { interruption } from "../interruption.ts";
 import { log } from "../log.ts";
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
 
@@ -63,17 +64,34 @@ let handlersInstalled = false;
 /**
  * On SIGINT/SIGTERM, remove everything this run created before exiting, so an
  * interrupted build leaves nothing behind. Exits 130/143 like a shell would.
+ *
+ * The listeners stay registered (`on`, not `once`): execa's signal-exit re-raises a
+ * signal when it believes it is the only listener left, which would kill the process
+ * before the sweep finishes. Containers still being created when the signal arrives are
+ * caught by sweeping until a sweep finds nothing.
  */
 export function removeRunOnSignal(run: string): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
+  let exiting = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (exiting) return;
+    exiting = true;
+    interruption.abort(signal);
     const code = signal === "SIGINT" ? 130 : 143;
     log("cleanup", `${signal}: removing this run's containers and networks`);
-    sweepRun(run)
+    sweepUntilEmpty(run)
       .catch((err: unknown) => log("cleanup", `cleanup after ${signal} failed: ${(err as Error).message}`))
       .finally(() => process.exit(code));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
+async function sweepUntilEmpty(run: string, rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    const removed = await sweepRun(run);
+    if (removed.containers + removed.networks + removed.volumes === 0 && i > 0) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }

@@ -4,6 +4,7 @@ import { provisionBuildkitImage } from "../provision/buildkit-image.ts";
 import { provisionRegistryImage } from "../provision/registry-image.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { lookupVersion } from "../provision/versions.ts";
+import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
 import { buildctlFromImage, type BuildctlBinary } from "./buildctl-binary.ts";
 import { startBuildkitd, type StartedBuildkitd } from "./buildkitd-container.ts";
@@ -89,7 +90,8 @@ export class BuildkitEnvironment implements AsyncDisposable {
   }
 
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    // After SIGINT/SIGTERM the signal handler is already removing everything of the run.
+    if (this.stopped || interrupted()) return;
     this.stopped = true;
     const errors: unknown[] = [];
     for (const step of [() => this.current.container.stop(), () => this.registry.container.stop(), () => this.network.stop()]) {

@@ -5,6 +5,7 @@ import { Buildctl } from "../buildkit/buildctl.ts";
 import type { BuildRequest } from "../buildkit/build-request.ts";
 import type { BuildkitEnvironment } from "../environment/environment.ts";
 import { HarnessError } from "../errors.ts";
+import { interruption } from "../interruption.ts";
 import { log } from "../log.ts";
 import { INLINE_CACHE_KEY, type InlineCacheConfig, decodeInlineCache, recordsLosingResults, recordsWithChains, recordsWithLayers } from "../oci/inline-cache.ts";
 import { RegistryClient } from "../oci/registry-client.ts";
@@ -121,7 +122,7 @@ class ScenarioExecution {
       noCache: step.noCache,
       metadataFile: join(this.workDir, `metadata-${sequence}.json`),
     };
-    const result = await this.buildctl().build(request, { progress: "auto" });
+    const result = await this.buildctl().build(request, { progress: "auto", signal: interruption.signal });
     this.buildctlMs += result.wallMs;
     const imageDigest = typeof result.metadata["containerimage.digest"] === "string" ? result.metadata["containerimage.digest"] : undefined;
     const configDigest = typeof result.metadata["containerimage.config.digest"] === "string" ? result.metadata["containerimage.config.digest"] : undefined;

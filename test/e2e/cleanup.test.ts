@@ -30,7 +30,7 @@ async function leftovers(run: string): Promise<string[]> {
 function cli(args: string[], run: string) {
   const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_REPRO_RUN_ID: run };
   delete env.BUILDKIT_REPRO_OWNER_PID; // the child owns its run, as a user's `npm run repro` would
-  return execa(process.execPath, ["--import", "tsx", "harness/cli/main.ts", ...args], { cwd: ROOT, env, reject: false, all: true });
+  return execa(process.execPath, ["--import", "tsx", "harness/cli/main.ts", ...args], { cwd: ROOT, env, reject: false, all: true, forceKillAfterDelay: false });
 }
 
 function scenarioFolder(name: string, dockerfile: string, repeat: number): string {
@@ -72,17 +72,15 @@ describe("cleanup", () => {
     const run = `cleanup-sigint-${Date.now()}`;
     const scenarios = scenarioFolder("slow-build", "FROM {{image:busybox}}\nRUN sleep 30\n", 1);
     const child = cli(["run", "--scenarios", scenarios, "--reports", join(work, "reports")], run);
-    let sawBuild = false;
-    // Wait until buildkitd has the build: the registry and daemon exist and the RUN is executing.
+    // Wait until the environment is ready, then until the scenario's fresh builder runs `RUN sleep 30`.
     await new Promise<void>((resolveWait, reject) => {
       const timer = setTimeout(() => reject(new Error("the run never reached its build")), 10 * 60_000);
-      child.stderr!.on("data", async () => {
-        if (sawBuild) return;
-        const containers = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABEL_RUN}=${run}`] }) });
-        if (containers.length >= 2) {
-          sawBuild = true;
+      let stderr = "";
+      child.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/\[environment\] BuildKit \S+ ready at/.test(stderr)) {
           clearTimeout(timer);
-          setTimeout(resolveWait, 2_000); // let `RUN sleep 30` start
+          setTimeout(resolveWait, 4_000);
         }
       });
     });
@@ -91,6 +89,7 @@ describe("cleanup", () => {
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(result.all).toMatch(/SIGINT: removing this run's containers and networks/);
+    expect(result.all).not.toMatch(/\[verdict\]/); // an interrupted run reports nothing about BuildKit
     expect(await leftovers(run)).toEqual([]);
   });
 
