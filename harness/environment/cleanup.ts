@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import Dockerode from "dockerode";
 import { interruption } from "../interruption.ts";
 import { log } from "../log.ts";
-import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
+import { LABEL_CREATOR_PID, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
 
 const docker = new Dockerode();
 
@@ -13,7 +13,7 @@ export interface SweepResult {
   volumes: number;
 }
 
-/** Removes our containers (with their anonymous volumes), then networks, then volumes matching `keep === false`. */
+/** Removes our containers (with their anonymous volumes), networks and volumes for which `shouldRemove` says so. */
 async function sweep(shouldRemove: (labels: Record<string, string>) => boolean): Promise<SweepResult> {
   const result: SweepResult = { containers: 0, networks: 0, volumes: 0 };
   const filters = JSON.stringify({ label: [LABEL_RUN] });
@@ -39,6 +39,12 @@ async function sweep(shouldRemove: (labels: Record<string, string>) => boolean):
 /** Everything of one run, whoever in it created it. */
 export function sweepRun(run: string): Promise<SweepResult> {
   return sweep((labels) => labels[LABEL_RUN] === run);
+}
+
+/** What this process created for the run: a test worker must not remove its siblings' resources. */
+function sweepOwn(run: string): Promise<SweepResult> {
+  const pid = String(process.pid);
+  return sweep((labels) => labels[LABEL_RUN] === run && labels[LABEL_CREATOR_PID] === pid);
 }
 
 /**
@@ -79,7 +85,7 @@ export function removeRunOnSignal(run: string): void {
     exiting = true;
     interruption.abort(signal);
     const code = signal === "SIGINT" ? 130 : 143;
-    log("cleanup", `${signal}: removing this run's containers and networks`);
+    log("cleanup", `${signal}: removing the containers and networks this process created`);
     sweepUntilEmpty(run)
       .catch((err: unknown) => log("cleanup", `cleanup after ${signal} failed: ${(err as Error).message}`))
       .finally(() => process.exit(code));
@@ -90,7 +96,7 @@ export function removeRunOnSignal(run: string): void {
 
 async function sweepUntilEmpty(run: string, rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) {
-    const removed = await sweepRun(run);
+    const removed = await sweepOwn(run);
     if (removed.containers + removed.networks + removed.volumes === 0 && i > 0) return;
     await new Promise((r) => setTimeout(r, 300));
   }

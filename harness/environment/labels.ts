@@ -5,6 +5,8 @@ import { hostname } from "node:os";
 export const LABEL_RUN = "org.buildkit-repro.run";
 export const LABEL_OWNER_PID = "org.buildkit-repro.owner-pid";
 export const LABEL_OWNER_HOST = "org.buildkit-repro.owner-host";
+/** The process that created the resource: a test worker, where the owner is the test run. */
+export const LABEL_CREATOR_PID = "org.buildkit-repro.creator-pid";
 
 /**
  * One id per harness run. A vitest run shares it across workers through the environment,
@@ -22,5 +24,5 @@ function ownerPid(): string {
 }
 
 export function resourceLabels(): Record<string, string> {
-  return { [LABEL_RUN]: runId(), [LABEL_OWNER_PID]: ownerPid(), [LABEL_OWNER_HOST]: hostname() };
+  return { [LABEL_RUN]: runId(), [LABEL_OWNER_PID]: ownerPid(), [LABEL_OWNER_HOST]: hostname(), [LABEL_CREATOR_PID]: String(process.pid) };
 }

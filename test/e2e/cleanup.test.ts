@@ -88,7 +88,7 @@ describe("cleanup", () => {
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(result.all).toMatch(/SIGINT: removing this run's containers and networks/);
+    expect(result.all).toMatch(/SIGINT: removing the containers and networks this process created/);
     expect(result.all).not.toMatch(/\[verdict\]/); // an interrupted run reports nothing about BuildKit
     expect(await leftovers(run)).toEqual([]);
   });
