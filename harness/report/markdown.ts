@@ -46,7 +46,19 @@ export function renderMarkdown(results: RunResults): string {
       "",
     );
     for (const r of env.results) {
-      out.push(`### ${r.scenario}: ${r.title}`, "", `Upstream: ${r.upstream.join(", ")}`, "", `Verdict: **${MARK[r.verdict.kind]}** — ${r.verdict.reason}`, "");
+      const declared = r.knownBugs.length === 0 ? "none" : r.knownBugs.map((b) => `${b.versions} (${b.reference})`).join("; ");
+      out.push(
+        `### ${r.scenario}: ${r.title}`,
+        "",
+        `Upstream: ${r.upstream.join(", ")}`,
+        "",
+        `Users expect: ${r.expectation.trim()}`,
+        "",
+        `Known bug declared on: ${declared}`,
+        "",
+        `Verdict: **${MARK[r.verdict.kind]}** — ${r.verdict.reason}`,
+        "",
+      );
       for (const o of r.outcomes) {
         out.push(`- ${o.holds ? "holds" : "**does not hold**"}: ${o.description}. Expected ${o.expected}; actual ${o.actual}.`);
       }

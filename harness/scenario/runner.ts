@@ -19,6 +19,9 @@ export interface ScenarioRun {
   readonly scenario: string;
   readonly title: string;
   readonly upstream: readonly string[];
+  /** What the scenario declares, so a report can say why a verdict is what it is. */
+  readonly expectation: string;
+  readonly knownBugs: Scenario["knownBugs"];
   readonly buildkitVersion: string;
   readonly verdict: Verdict;
   readonly outcomes: readonly AssertionOutcome[];
@@ -189,7 +192,14 @@ class ScenarioExecution {
  */
 export async function runScenario(scenario: Scenario, env: BuildkitEnvironment, images: ReadonlyMap<string, string>): Promise<ScenarioRun> {
   const version = env.description.buildkitVersion;
-  const base = { scenario: scenario.id, title: scenario.title, upstream: scenario.upstream, buildkitVersion: version };
+  const base = {
+    scenario: scenario.id,
+    title: scenario.title,
+    upstream: scenario.upstream,
+    expectation: scenario.expectation,
+    knownBugs: scenario.knownBugs,
+    buildkitVersion: version,
+  };
   if (!applies(scenario, version)) {
     return { ...base, verdict: notApplicable(scenario, version), outcomes: [], builds: [], events: [], wallMs: 0, buildctlWallMs: 0 };
   }
