@@ -15,6 +15,9 @@ import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
 import { startRegistry, type StartedRegistry } from "./registry-container.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // Ryuk's image cannot be pulled offline; cleanup.ts does its job.
+// Ports are published on 127.0.0.1 only. Where /.dockerenv exists (a CI sandbox that is
+// itself a container) testcontainers would otherwise wait on the bridge gateway's address.
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
 
 /** What a run used, for reports: which daemon, which registry, how they were made. */
 export interface EnvironmentDescription {

@@ -1,4 +1,5 @@
 import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
+import { HarnessError } from "../errors.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { REGISTRY_CONFIG } from "../provision/registry-image.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
@@ -26,7 +27,15 @@ export async function startRegistry(image: ProvisionedImage, network: StartedNet
     .withExposedPorts(PORT)
     .withWaitStrategy(Wait.forHttp("/v2/", PORT).forStatusCode(200))
     .withStartupTimeout(30_000)
-    .start();
+    .start()
+    .catch((err: unknown) => {
+      throw new HarnessError(
+        "REGISTRY_ERROR",
+        `The test registry (${image.description}) did not answer on /v2/: ${(err as Error).message}`,
+        "Check that this host can reach ports Docker publishes on 127.0.0.1 (`docker run -p 127.0.0.1::5000 ...` then curl), and the engine's log.",
+        { cause: err },
+      );
+    });
   return {
     container,
     hostInNetwork: `${REGISTRY_ALIAS}:${PORT}`,

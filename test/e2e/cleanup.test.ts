@@ -74,7 +74,8 @@ describe("cleanup", () => {
     const child = cli(["run", "--scenarios", scenarios, "--reports", join(work, "reports")], run);
     // Wait until the environment is ready, then until the scenario's fresh builder runs `RUN sleep 30`.
     await new Promise<void>((resolveWait, reject) => {
-      const timer = setTimeout(() => reject(new Error("the run never reached its build")), 10 * 60_000);
+      const timer = setTimeout(() => reject(new Error("the run never reached its build")), 3 * 60_000);
+      void child.then((r) => reject(new Error(`the run ended before it was interrupted: ${r.all ?? ""}`)));
       let stderr = "";
       child.stderr!.on("data", (chunk: Buffer) => {
         stderr += chunk.toString();
