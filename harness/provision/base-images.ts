@@ -12,7 +12,7 @@ import { writeDeterministicTar } from "../oci/deterministic-tar.ts";
 import { pushImage } from "../oci/image-writer.ts";
 import type { RegistryClient } from "../oci/registry-client.ts";
 import type { ContainerConfig } from "../oci/types.ts";
-import { HOST_PACKAGES } from "./host-packages.ts";
+import { ensureHostPackages, HOST_PACKAGES } from "./host-packages.ts";
 
 export interface BaseImageRecipe {
   /** What scenarios write in `{{image:<name>}}`. */
@@ -41,6 +41,7 @@ const file = (path: string, content: string | Uint8Array, mode = 0o644): TarEntr
 async function busyboxEntries(): Promise<TarEntrySpec[]> {
   const path = HOST_PACKAGES.busyboxStatic.provides;
   const hint = `sudo apt-get install -y ${HOST_PACKAGES.busyboxStatic.name}`;
+  await ensureHostPackages([HOST_PACKAGES.busyboxStatic], "The busybox base images");
   let binary: Buffer;
   try {
     binary = await readFile(path);
