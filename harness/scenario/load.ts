@@ -1,15 +1,15 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import semver from "semver";
 import YAML from "yaml";
 import { HarnessError } from "../errors.ts";
 import { FieldReader } from "./fields.ts";
 import { TEMPLATE_NAMES, templateReferences } from "./template.ts";
-import type { Assertion, BuildStep, KnownBug, Scenario, Step, TypedAttrs } from "./types.ts";
+import { ASSERTION_KINDS, EDIT_OPS, type Assertion, type BuildStep, type DigestKind, type EditStep, type KnownBug, type Scenario, type Step, type TypedAttrs } from "./types.ts";
 
 export const SCENARIO_FILE = "scenario.yaml";
-const STEP_KINDS = ["build", "prune", "fresh-builder", "repeat"] as const;
-const ASSERTION_KINDS = ["digest-stable", "inline-cache-keeps-results"] as const;
+const STEP_KINDS = ["build", "prune", "fresh-builder", "repeat", ...EDIT_OPS] as const;
+const DIGEST_KINDS: readonly DigestKind[] = ["image", "config", "layers"];
 
 /** Loads and validates one scenario folder; any problem throws SCENARIO_INVALID listing all of them. */
 export function loadScenario(dir: string): Scenario {
@@ -79,14 +79,20 @@ function readRange(r: FieldReader, obj: Record<string, unknown>, key: string, pa
 function readKnownBug(r: FieldReader, value: unknown, path: string): KnownBug | undefined {
   const obj = r.object(value, path);
   if (!obj) return undefined;
-  r.onlyKeys(obj, path, ["versions", "status", "reference", "note"]);
+  r.onlyKeys(obj, path, ["versions", "status", "fixedIn", "reference", "note"]);
   const versions = readRange(r, obj, "versions", path, false);
   const status = r.string(obj, "status", path);
-  if (status !== undefined && status !== "reproduces") r.problem(`${path}.status`, `expected "reproduces", found ${JSON.stringify(status)} (a fixed range is simply not declared)`);
-  const reference = r.string(obj, "reference", path);
+  if (status !== undefined && status !== "reproduces" && status !== "fixed") {
+    r.problem(`${path}.status`, `expected "reproduces" or "fixed", found ${JSON.stringify(status)}`);
+  }
+  const fixedIn = r.string(obj, "fixedIn", path, { optional: status !== "fixed", pattern: /^v\d+\.\d+\.\d+$/ });
+  if (status === "reproduces" && obj.fixedIn !== undefined) r.problem(`${path}.fixedIn`, `only goes with status "fixed"`);
+  const reference = r.string(obj, "reference", path, { pattern: /^https:\/\// });
   const note = r.string(obj, "note", path, { optional: true });
-  if (!versions || status !== "reproduces" || !reference) return undefined;
-  return { versions, status, reference, ...(note ? { note } : {}) };
+  if (!versions || !reference) return undefined;
+  if (status === "reproduces") return { versions, status, reference, ...(note ? { note } : {}) };
+  if (status === "fixed" && fixedIn) return { versions, status, fixedIn, reference, ...(note ? { note } : {}) };
+  return undefined;
 }
 
 function singleKey(r: FieldReader, value: unknown, path: string, kinds: readonly string[], what: string): [string, unknown] | undefined {
@@ -126,6 +132,15 @@ function readSteps(r: FieldReader, list: unknown[], path: string, dir: string, b
         r.onlyKeys(obj, bodyPath, ["all"]);
         return [{ kind: "prune", all: r.boolean(obj, "all", bodyPath) }];
       }
+      case "write":
+      case "append":
+      case "touch":
+      case "chmod":
+      case "delete":
+      case "copy": {
+        const edit = readEdit(r, kind, body, bodyPath, dir);
+        return edit ? [edit] : [];
+      }
       case "fresh-builder":
         if (body !== null && body !== undefined && !(typeof body === "object" && Object.keys(body).length === 0)) {
           r.problem(bodyPath, `takes no options, found ${FieldReader.describe(body)}`);
@@ -147,30 +162,80 @@ function readSteps(r: FieldReader, list: unknown[], path: string, dir: string, b
   });
 }
 
+function readEdit(r: FieldReader, op: EditStep["op"], body: unknown, path: string, dir: string): EditStep | undefined {
+  const obj = r.object(body, path);
+  if (!obj) return undefined;
+  const keys: Record<EditStep["op"], string[]> = {
+    write: ["path", "content"],
+    append: ["path", "content"],
+    touch: ["path", "time"],
+    chmod: ["path", "mode"],
+    delete: ["path"],
+    copy: ["from", "to"],
+  };
+  r.onlyKeys(obj, path, keys[op]);
+  const target = r.string(obj, op === "copy" ? "to" : "path", path);
+  const targetPath = `${path}.${op === "copy" ? "to" : "path"}`;
+  // The target may not exist yet (write, copy), but it must stay inside the folder.
+  const safe = target !== undefined ? insideScenario(r, dir, target, targetPath, op === "write" || op === "copy" ? "new-file" : "file") : undefined;
+  if (target !== undefined && /(^|\/)scenario\.yaml$/.test(target)) r.problem(targetPath, "a scenario cannot edit its own scenario.yaml");
+  switch (op) {
+    case "write":
+    case "append": {
+      const content = obj.content;
+      if (typeof content !== "string") r.problem(`${path}.content`, `expected a string, found ${FieldReader.describe(content)}`);
+      return safe && typeof content === "string" ? { kind: "edit", op, path: safe, content } : undefined;
+    }
+    case "touch": {
+      const time = r.integer(obj, "time", path, { min: 0 });
+      return safe && time !== undefined ? { kind: "edit", op, path: safe, time } : undefined;
+    }
+    case "chmod": {
+      const mode = r.string(obj, "mode", path, { pattern: /^0?[0-7]{3,4}$/ });
+      return safe && mode ? { kind: "edit", op, path: safe, mode: parseInt(mode, 8) } : undefined;
+    }
+    case "delete":
+      return safe ? { kind: "edit", op, path: safe } : undefined;
+    case "copy": {
+      const fromValue = r.string(obj, "from", path);
+      const from = fromValue !== undefined ? insideScenario(r, dir, fromValue, `${path}.from`, "file") : undefined;
+      return safe && from ? { kind: "edit", op, from, path: safe } : undefined;
+    }
+  }
+}
+
 /** A path inside the scenario folder, refusing `..` and symlinks that lead out of it. */
-function insideScenario(r: FieldReader, dir: string, value: string, path: string, want: "file" | "directory"): string | undefined {
+function insideScenario(r: FieldReader, dir: string, value: string, path: string, want: "file" | "directory" | "new-file"): string | undefined {
   if (isAbsolute(value)) {
     r.problem(path, `must be relative to the scenario folder, found the absolute path ${JSON.stringify(value)}`);
     return undefined;
   }
   const target = resolve(dir, value);
-  if (relative(dir, target).startsWith("..")) {
+  const rel = relative(dir, target);
+  if (rel === "" || rel.startsWith("..")) {
     r.problem(path, `${JSON.stringify(value)} leads outside the scenario folder`);
     return undefined;
   }
-  if (!existsSync(target)) {
-    r.problem(path, `${JSON.stringify(value)} does not exist in ${dir}`);
-    return undefined;
+  // For a file that may not exist yet, check the nearest existing ancestor instead.
+  let existing = target;
+  while (!existsSync(existing)) {
+    if (want !== "new-file") {
+      r.problem(path, `${JSON.stringify(value)} does not exist in ${dir}`);
+      return undefined;
+    }
+    existing = dirname(existing);
   }
-  const real = realpathSync(target);
+  const real = realpathSync(existing);
   if (relative(realpathSync(dir), real).startsWith("..")) {
     r.problem(path, `${JSON.stringify(value)} is a symlink that leads outside the scenario folder (to ${real})`);
     return undefined;
   }
-  const isDir = statSync(real).isDirectory();
-  if (want === "directory" ? !isDir : isDir) {
-    r.problem(path, `${JSON.stringify(value)} must be a ${want}`);
-    return undefined;
+  if (existing === target && want !== "new-file") {
+    const isDir = statSync(real).isDirectory();
+    if (want === "directory" ? !isDir : isDir) {
+      r.problem(path, `${JSON.stringify(value)} must be a ${want}`);
+      return undefined;
+    }
   }
   return value;
 }
@@ -199,7 +264,7 @@ function checkTemplates(r: FieldReader, text: string, path: string): void {
 function readBuild(r: FieldReader, body: unknown, path: string, dir: string): BuildStep | undefined {
   const obj = r.object(body, path);
   if (!obj) return undefined;
-  r.onlyKeys(obj, path, ["name", "context", "dockerfile", "buildArgs", "frontendOpts", "importCache", "exportCache", "output", "noCache"]);
+  r.onlyKeys(obj, path, ["name", "context", "dockerfile", "buildArgs", "frontendOpts", "importCache", "exportCache", "output", "sourcePolicy", "noCache"]);
   const name = r.string(obj, "name", path, { pattern: /^[a-z0-9][a-z0-9-]*$/ });
   const contextValue = r.string(obj, "context", path, { optional: true }) ?? "context";
   const context = insideScenario(r, dir, contextValue, `${path}.context`, "directory");
@@ -212,9 +277,46 @@ function readBuild(r: FieldReader, body: unknown, path: string, dir: string): Bu
   const exportCache = r.list(obj, "exportCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.exportCache[${i}]`) ?? []);
   const output = obj.output === undefined ? undefined : readTypedAttrs(r, obj.output, `${path}.output`);
   if (obj.output === undefined) r.problem(`${path}.output`, "is required (e.g. type: image, name: \"{{registry}}/{{scenario}}:latest\", push: true)");
+  const policyValue = r.string(obj, "sourcePolicy", path, { optional: true });
+  const sourcePolicy = policyValue !== undefined ? insideScenario(r, dir, policyValue, `${path}.sourcePolicy`, "file") : undefined;
+  if (sourcePolicy) checkTemplates(r, readFileSync(join(dir, sourcePolicy), "utf8"), `${path}.sourcePolicy (${sourcePolicy})`);
   const noCache = r.boolean(obj, "noCache", path);
-  if (!name || !context || !dockerfile || !output) return undefined;
-  return { kind: "build", name, context, dockerfile, buildArgs, frontendOpts, importCache, exportCache, output, noCache };
+  if (!name || !context || !dockerfile || !output || (policyValue !== undefined && !sourcePolicy)) return undefined;
+  return { kind: "build", name, context, dockerfile, buildArgs, frontendOpts, importCache, exportCache, output, ...(sourcePolicy ? { sourcePolicy } : {}), noCache };
+}
+
+function readBuildRef(r: FieldReader, obj: Record<string, unknown>, path: string, builds: ReadonlySet<string>): string | undefined {
+  const build = r.string(obj, "build", path);
+  if (build && !builds.has(build)) r.problem(`${path}.build`, `no build named "${build}" before the assertions (builds: ${[...builds].join(", ") || "none"})`);
+  return build && builds.has(build) ? build : undefined;
+}
+
+function readBuildPair(r: FieldReader, obj: Record<string, unknown>, path: string, builds: ReadonlySet<string>): [string, string] | undefined {
+  const list = r.list(obj, "builds", path);
+  if (list.length !== 2 || !list.every((b) => typeof b === "string")) {
+    r.problem(`${path}.builds`, `expected a list of two build names, found ${FieldReader.describe(obj.builds)}`);
+    return undefined;
+  }
+  const [a, b] = list as [string, string];
+  for (const name of [a, b]) if (!builds.has(name)) r.problem(`${path}.builds`, `no build named "${name}" (builds: ${[...builds].join(", ") || "none"})`);
+  return builds.has(a) && builds.has(b) ? [a, b] : undefined;
+}
+
+function readDigestKind(r: FieldReader, obj: Record<string, unknown>, path: string): DigestKind | undefined {
+  const digest = r.string(obj, "digest", path);
+  if (digest !== undefined && !(DIGEST_KINDS as readonly string[]).includes(digest)) {
+    r.problem(`${path}.digest`, `expected one of ${DIGEST_KINDS.join(", ")}, found ${JSON.stringify(digest)}`);
+    return undefined;
+  }
+  return digest as DigestKind | undefined;
+}
+
+function readPresent(r: FieldReader, obj: Record<string, unknown>, path: string): boolean | undefined {
+  if (typeof obj.present !== "boolean") {
+    r.problem(`${path}.present`, `expected true or false, found ${FieldReader.describe(obj.present)}`);
+    return undefined;
+  }
+  return obj.present;
 }
 
 function readAssertion(r: FieldReader, value: unknown, path: string, builds: ReadonlySet<string>): Assertion | undefined {
@@ -224,18 +326,72 @@ function readAssertion(r: FieldReader, value: unknown, path: string, builds: Rea
   const at = `${path}.${kind}`;
   const obj = r.object(body, at);
   if (!obj) return undefined;
-  const build = r.string(obj, "build", at);
-  if (build && !builds.has(build)) r.problem(`${at}.build`, `no build named "${build}" (builds: ${[...builds].join(", ") || "none"})`);
+  const versions = readRange(r, obj, "versions", at, true);
+  const gate = versions ? { versions } : {};
+  const keys = (...k: string[]) => r.onlyKeys(obj, at, [...k, "versions"]);
   switch (kind) {
     case "digest-stable": {
-      r.onlyKeys(obj, at, ["build", "digest"]);
-      const digest = r.string(obj, "digest", at);
-      if (digest !== undefined && digest !== "image" && digest !== "config") r.problem(`${at}.digest`, `expected "image" or "config", found ${JSON.stringify(digest)}`);
-      return build && (digest === "image" || digest === "config") ? { kind, build, digest } : undefined;
+      keys("build", "digest");
+      const build = readBuildRef(r, obj, at, builds);
+      const digest = readDigestKind(r, obj, at);
+      return build && digest ? { kind, build, digest, ...gate } : undefined;
     }
-    case "inline-cache-keeps-results":
-      r.onlyKeys(obj, at, ["build"]);
-      return build ? { kind, build } : undefined;
+    case "digest-equal":
+    case "digest-differs": {
+      keys("builds", "digest");
+      const pair = readBuildPair(r, obj, at, builds);
+      const digest = readDigestKind(r, obj, at);
+      return pair && digest ? { kind, builds: pair, digest, ...gate } : undefined;
+    }
+    case "step-cached": {
+      keys("build", "step", "cached");
+      const build = readBuildRef(r, obj, at, builds);
+      const step = r.string(obj, "step", at);
+      if (typeof obj.cached !== "boolean") r.problem(`${at}.cached`, `expected true or false, found ${FieldReader.describe(obj.cached)}`);
+      return build && step && typeof obj.cached === "boolean" ? { kind, build, step, cached: obj.cached, ...gate } : undefined;
+    }
+    case "file-equal":
+    case "file-differs": {
+      keys("builds", "path");
+      const pair = readBuildPair(r, obj, at, builds);
+      const file = r.string(obj, "path", at, { pattern: /^\// });
+      return pair && file ? { kind, builds: pair, path: file, ...gate } : undefined;
+    }
+    case "inline-cache-keeps-results": {
+      keys("build");
+      const build = readBuildRef(r, obj, at, builds);
+      return build ? { kind, build, ...gate } : undefined;
+    }
+    case "layer-mtimes": {
+      keys("build", "notAfter", "layers");
+      const build = readBuildRef(r, obj, at, builds);
+      const notAfter = r.integer(obj, "notAfter", at, { min: 0 });
+      const layers = r.string(obj, "layers", at, { optional: true }) ?? "last";
+      if (layers !== "last" && layers !== "all") r.problem(`${at}.layers`, `expected "last" or "all", found ${JSON.stringify(layers)}`);
+      return build && notAfter !== undefined && (layers === "last" || layers === "all") ? { kind, build, notAfter, layers, ...gate } : undefined;
+    }
+    case "whiteout": {
+      keys("build", "path", "mtimeNotAfter");
+      const build = readBuildRef(r, obj, at, builds);
+      const file = r.string(obj, "path", at, { pattern: /^\// });
+      const mtimeNotAfter = r.integer(obj, "mtimeNotAfter", at, { min: 0, optional: true });
+      return build && file ? { kind, build, path: file, ...(mtimeNotAfter !== undefined ? { mtimeNotAfter } : {}), ...gate } : undefined;
+    }
+    case "config-key":
+    case "metadata-key": {
+      keys("build", "key", "present");
+      const build = readBuildRef(r, obj, at, builds);
+      const key = r.string(obj, "key", at);
+      const present = readPresent(r, obj, at);
+      return build && key && present !== undefined ? { kind, build, key, present, ...gate } : undefined;
+    }
+    case "config-field": {
+      keys("build", "field", "equals");
+      const build = readBuildRef(r, obj, at, builds);
+      const field = r.string(obj, "field", at, { pattern: /^[A-Za-z0-9_.-]+$/ });
+      const equals = typeof obj.equals === "number" || typeof obj.equals === "boolean" ? String(obj.equals) : r.string(obj, "equals", at);
+      return build && field && equals !== undefined ? { kind, build, field, equals, ...gate } : undefined;
+    }
   }
   return undefined;
 }

@@ -36,8 +36,15 @@ export interface BuildObservation {
   readonly exitCode: number;
   readonly error?: string;
   readonly wallMs: number;
+  /** `containerimage.digest`: the pushed manifest or index. */
   readonly imageDigest?: string;
   readonly configDigest?: string;
+  /** The linux/amd64 image manifest (differs from imageDigest when an index was pushed). */
+  readonly manifestDigest?: string;
+  /** rootfs.diff_ids of the image config, bottom first. */
+  readonly diffIds?: readonly string[];
+  /** The parsed --metadata-file. */
+  readonly metadata: Readonly<Record<string, unknown>>;
   readonly steps: readonly StepObservation[];
   readonly inlineCache?: InlineCacheObservation;
   /** The pushed image's config without its inline cache value (that is in `inlineCache.decoded`). */
@@ -47,7 +54,9 @@ export interface BuildObservation {
 }
 
 export interface EventObservation {
-  readonly kind: "prune" | "fresh-builder";
+  readonly kind: "prune" | "fresh-builder" | "edit";
+  /** For edits: what changed, e.g. "write context/app.txt". */
+  readonly detail?: string;
   readonly afterSequence: number;
   readonly iteration?: number;
   readonly wallMs: number;

@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { appendFile, chmod, copyFile, cp, mkdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import semver from "semver";
 import { dir as tmpDir } from "tmp-promise";
 import { Buildctl } from "../buildkit/buildctl.ts";
 import type { BuildRequest } from "../buildkit/build-request.ts";
@@ -8,11 +9,12 @@ import { HarnessError } from "../errors.ts";
 import { interruption } from "../interruption.ts";
 import { log } from "../log.ts";
 import { INLINE_CACHE_KEY, type InlineCacheConfig, decodeInlineCache, recordsLosingResults, recordsWithChains, recordsWithLayers } from "../oci/inline-cache.ts";
+import { listLayerEntries, type LayerEntry } from "../oci/layer-entries.ts";
 import { RegistryClient } from "../oci/registry-client.ts";
 import { buildsSucceeded, evaluate, type AssertionOutcome } from "./assertions.ts";
 import type { BuildObservation, EventObservation, InlineCacheObservation } from "./observation.ts";
 import { renderTemplate, type TemplateContext } from "./template.ts";
-import type { BuildStep, RepeatStep, Scenario, Step, TypedAttrs } from "./types.ts";
+import { LAYER_ASSERTIONS, type BuildStep, type EditStep, type RepeatStep, type Scenario, type Step, type TypedAttrs } from "./types.ts";
 import { applies, infrastructureError, judge, notApplicable, type Verdict } from "./verdict.ts";
 
 export interface ScenarioRun {
@@ -25,6 +27,8 @@ export interface ScenarioRun {
   readonly buildkitVersion: string;
   readonly verdict: Verdict;
   readonly outcomes: readonly AssertionOutcome[];
+  /** Assertions not evaluated on this version (their `versions` range excludes it). */
+  readonly skippedAssertions: number;
   readonly builds: readonly BuildObservation[];
   readonly events: readonly EventObservation[];
   readonly wallMs: number;
@@ -38,23 +42,45 @@ function repositoryOf(name: string, registryHost: string): string | undefined {
   return name.slice(registryHost.length + 1).replace(/@sha256:[0-9a-f]+$/, "").replace(/:[^/:]+$/, "");
 }
 
+function renderMap(map: Readonly<Record<string, string>>, ctx: TemplateContext): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, renderTemplate(v, ctx)]));
+}
+
+function renderAttrs(spec: TypedAttrs, ctx: TemplateContext): TypedAttrs {
+  return { type: spec.type, attrs: renderMap(spec.attrs, ctx) };
+}
+
+/** Runs one scenario's steps on a working copy of its folder and records what the builds did. */
 class ScenarioExecution {
   readonly builds: BuildObservation[] = [];
   readonly events: EventObservation[] = [];
   private buildctlMs = 0;
   private readonly registry: RegistryClient;
+  /** Listed layers per build sequence, kept out of the results (they can be large). */
+  private readonly layers = new Map<number, LayerEntry[][]>();
+  private readonly needsLayers: boolean;
+  private readonly assertions: Scenario["assertions"];
 
   constructor(
     private readonly scenario: Scenario,
     private readonly env: BuildkitEnvironment,
     private readonly images: ReadonlyMap<string, string>,
+    /** A copy of the scenario folder: edits change it, never the repository. */
+    private readonly folder: string,
     private readonly workDir: string,
   ) {
     this.registry = new RegistryClient(env.registry.urlFromHost);
+    const version = semver.coerce(env.description.buildkitVersion)?.version ?? env.description.buildkitVersion;
+    this.assertions = scenario.assertions.filter((a) => a.versions === undefined || semver.satisfies(version, a.versions));
+    this.needsLayers = this.assertions.some((a) => LAYER_ASSERTIONS.has(a.kind));
   }
 
   get buildctlWallMs(): number {
     return this.buildctlMs;
+  }
+
+  get skippedAssertions(): number {
+    return this.scenario.assertions.length - this.assertions.length;
   }
 
   private buildctl(): Buildctl {
@@ -66,31 +92,38 @@ class ScenarioExecution {
   }
 
   outcomes(): AssertionOutcome[] {
-    return [buildsSucceeded(this.builds), ...this.scenario.assertions.map((a) => evaluate(a, this.builds))];
+    const layersOf = (o: BuildObservation) => this.layers.get(o.sequence);
+    return [buildsSucceeded(this.builds), ...this.assertions.map((a) => evaluate(a, this.builds, layersOf))];
+  }
+
+  private event(kind: EventObservation["kind"], iteration: number | undefined, wallMs: number, detail?: string): void {
+    this.events.push({ kind, afterSequence: this.builds.length, ...(iteration !== undefined ? { iteration } : {}), wallMs, ...(detail ? { detail } : {}) });
   }
 
   async runSteps(steps: readonly Step[], iteration?: number): Promise<void> {
     for (const step of steps) {
+      const started = Date.now();
       switch (step.kind) {
         case "build":
           await this.build(step, iteration);
           break;
         case "prune": {
-          const started = Date.now();
           await this.buildctl().prune({ all: step.all });
           const wallMs = Date.now() - started;
           this.buildctlMs += wallMs;
-          this.events.push({ kind: "prune", afterSequence: this.builds.length, ...(iteration !== undefined ? { iteration } : {}), wallMs });
+          this.event("prune", iteration, wallMs);
           break;
         }
-        case "fresh-builder": {
-          const started = Date.now();
+        case "fresh-builder":
           await this.env.freshBuilder();
-          this.events.push({ kind: "fresh-builder", afterSequence: this.builds.length, ...(iteration !== undefined ? { iteration } : {}), wallMs: Date.now() - started });
+          this.event("fresh-builder", iteration, Date.now() - started);
           break;
-        }
         case "repeat":
           await this.repeat(step);
+          break;
+        case "edit":
+          await this.edit(step, iteration);
+          this.event("edit", iteration, Date.now() - started, `${step.op} ${step.path}`);
           break;
       }
     }
@@ -103,39 +136,65 @@ class ScenarioExecution {
     }
   }
 
-  private renderAttrs(spec: TypedAttrs, ctx: TemplateContext): TypedAttrs {
-    return { type: spec.type, attrs: Object.fromEntries(Object.entries(spec.attrs).map(([k, v]) => [k, renderTemplate(v, ctx)])) };
+  private async edit(step: EditStep, iteration: number | undefined): Promise<void> {
+    const target = join(this.folder, step.path);
+    switch (step.op) {
+      case "write":
+      case "append": {
+        await mkdir(dirname(target), { recursive: true });
+        const content = renderTemplate(step.content, this.template(iteration));
+        await (step.op === "write" ? writeFile(target, content) : appendFile(target, content));
+        break;
+      }
+      case "touch":
+        await utimes(target, step.time, step.time);
+        break;
+      case "chmod":
+        await chmod(target, step.mode);
+        break;
+      case "delete":
+        await rm(target, { recursive: true });
+        break;
+      case "copy":
+        await mkdir(dirname(target), { recursive: true });
+        await copyFile(join(this.folder, step.from), target);
+        break;
+    }
+  }
+
+  /** Writes a templated copy of a scenario file (Dockerfile, policy) into the work directory. */
+  private async rendered(file: string, ctx: TemplateContext, dest: string): Promise<string> {
+    await mkdir(dirname(dest), { recursive: true });
+    await writeFile(dest, renderTemplate(await readFile(join(this.folder, file), "utf8"), ctx));
+    return dest;
   }
 
   private async build(step: BuildStep, iteration: number | undefined): Promise<void> {
     const ctx = this.template(iteration);
     const sequence = this.builds.length + 1;
-    const dockerfileDir = join(this.workDir, `dockerfile-${sequence}`);
-    await mkdir(dockerfileDir, { recursive: true });
-    await writeFile(join(dockerfileDir, "Dockerfile"), renderTemplate(await readFile(join(this.scenario.dir, step.dockerfile), "utf8"), ctx));
-    const output = this.renderAttrs(step.output, ctx);
+    const dockerfileDir = join(this.workDir, `build-${sequence}`);
+    await this.rendered(step.dockerfile, ctx, join(dockerfileDir, "Dockerfile"));
+    const output = renderAttrs(step.output, ctx);
     const request: BuildRequest = {
       frontend: "dockerfile.v0",
-      locals: { context: join(this.scenario.dir, step.context), dockerfile: dockerfileDir },
-      frontendOpts: Object.fromEntries(Object.entries(step.frontendOpts).map(([k, v]) => [k, renderTemplate(v, ctx)])),
-      buildArgs: Object.fromEntries(Object.entries(step.buildArgs).map(([k, v]) => [k, renderTemplate(v, ctx)])),
-      importCache: step.importCache.map((c) => this.renderAttrs(c, ctx)),
-      exportCache: step.exportCache.map((c) => this.renderAttrs(c, ctx)),
+      locals: { context: join(this.folder, step.context), dockerfile: dockerfileDir },
+      frontendOpts: renderMap(step.frontendOpts, ctx),
+      buildArgs: renderMap(step.buildArgs, ctx),
+      importCache: step.importCache.map((c) => renderAttrs(c, ctx)),
+      exportCache: step.exportCache.map((c) => renderAttrs(c, ctx)),
       outputs: [output],
       noCache: step.noCache,
       metadataFile: join(this.workDir, `metadata-${sequence}.json`),
+      ...(step.sourcePolicy ? { sourcePolicyFile: await this.rendered(step.sourcePolicy, ctx, join(this.workDir, `policy-${sequence}.json`)) } : {}),
     };
     const result = await this.buildctl().build(request, { progress: "auto", signal: interruption.signal });
     this.buildctlMs += result.wallMs;
     const imageDigest = typeof result.metadata["containerimage.digest"] === "string" ? result.metadata["containerimage.digest"] : undefined;
     const configDigest = typeof result.metadata["containerimage.config.digest"] === "string" ? result.metadata["containerimage.config.digest"] : undefined;
-    let inlineCache: InlineCacheObservation | undefined;
-    let config: Record<string, unknown> | undefined;
     const repo = output.attrs.name ? repositoryOf(output.attrs.name, this.env.registry.hostInNetwork) : undefined;
-    if (result.exitCode === 0 && imageDigest && repo && output.attrs.push === "true") {
-      const previous = this.builds.findLast((b) => b.build === step.name)?.inlineCache?.decoded;
-      ({ inlineCache, config } = await this.observeImage(repo, imageDigest, previous));
-    }
+    const pushed = result.exitCode === 0 && imageDigest !== undefined && repo !== undefined && output.attrs.push === "true";
+    const previous = this.builds.findLast((b) => b.build === step.name)?.inlineCache?.decoded;
+    const image = pushed ? await this.observeImage(repo, imageDigest, previous, sequence) : undefined;
     const observation: BuildObservation = {
       build: step.name,
       ...(iteration !== undefined ? { iteration } : {}),
@@ -145,20 +204,21 @@ class ScenarioExecution {
       wallMs: result.wallMs,
       ...(imageDigest ? { imageDigest } : {}),
       ...(configDigest ? { configDigest } : {}),
+      ...image,
+      metadata: result.metadata,
       steps: result.steps
         .filter((s) => !s.internal)
         .map((s) => ({ step: s.instruction ?? s.name, cached: s.cached, ...(s.error ? { error: s.error } : {}), ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}) })),
-      ...(inlineCache ? { inlineCache } : {}),
-      ...(config ? { config } : {}),
       command: result.command,
     };
     this.builds.push(observation);
+    const ic = observation.inlineCache;
     log(
       this.scenario.id,
       `${step.name}${iteration !== undefined ? ` #${iteration}` : ""}: exit ${result.exitCode}, config ${configDigest?.slice(7, 19) ?? "-"}, ` +
         `${observation.steps.filter((s) => s.cached).length}/${observation.steps.length} steps cached` +
-        (inlineCache ? `, inline cache: ${inlineCache.records} records, ${inlineCache.recordsWithChains} with chains${inlineCache.lostSincePreviousRun.length > 0 ? `, ${inlineCache.lostSincePreviousRun.length} lost results` : ""}` : "") +
-        `, ${result.wallMs} ms`,
+        (ic ? `, inline cache: ${ic.records} records, ${ic.recordsWithChains} with chains${ic.lostSincePreviousRun.length > 0 ? `, ${ic.lostSincePreviousRun.length} lost results` : ""}` : "") +
+        `, ${Math.round(result.wallMs)} ms`,
     );
   }
 
@@ -166,29 +226,32 @@ class ScenarioExecution {
     repo: string,
     imageDigest: string,
     previous: InlineCacheConfig | undefined,
-  ): Promise<{ inlineCache?: InlineCacheObservation; config: Record<string, unknown> }> {
+    sequence: number,
+  ): Promise<Pick<BuildObservation, "manifestDigest" | "diffIds" | "config" | "inlineCache">> {
     const image = await this.registry.resolveImageManifest(repo, imageDigest);
     const { config } = await this.registry.getConfig(repo, image.manifest);
+    if (this.needsLayers) {
+      const listed: LayerEntry[][] = [];
+      for (const layer of image.manifest.layers) listed.push(await listLayerEntries(await this.registry.getBlob(repo, layer.digest), layer.mediaType));
+      this.layers.set(sequence, listed);
+    }
     const { [INLINE_CACHE_KEY]: _inline, ...rest } = config;
     const cache = decodeInlineCache(config);
-    if (!cache) return { config: rest };
-    return {
-      config: rest,
-      inlineCache: {
-        records: cache.records.length,
-        recordsWithLayers: recordsWithLayers(cache).length,
-        recordsWithChains: recordsWithChains(cache).length,
-        lostSincePreviousRun: previous ? recordsLosingResults(previous, cache) : [],
-        decoded: cache,
-      },
+    const inlineCache: InlineCacheObservation | undefined = cache && {
+      records: cache.records.length,
+      recordsWithLayers: recordsWithLayers(cache).length,
+      recordsWithChains: recordsWithChains(cache).length,
+      lostSincePreviousRun: previous ? recordsLosingResults(previous, cache) : [],
+      decoded: cache,
     };
+    return { manifestDigest: image.manifestDigest, diffIds: config.rootfs?.diff_ids ?? [], config: rest, ...(inlineCache ? { inlineCache } : {}) };
   }
 }
 
 /**
- * Runs a scenario on a started environment and judges it. Infrastructure failures
- * (daemon died, registry down) become an infrastructure-error verdict, never a verdict
- * about BuildKit.
+ * Runs a scenario on a started environment and judges it. It starts on a fresh builder
+ * and works on a copy of the scenario folder. Infrastructure failures (daemon died,
+ * registry down) become an infrastructure-error verdict, never a verdict about BuildKit.
  */
 export async function runScenario(scenario: Scenario, env: BuildkitEnvironment, images: ReadonlyMap<string, string>): Promise<ScenarioRun> {
   const version = env.description.buildkitVersion;
@@ -201,28 +264,32 @@ export async function runScenario(scenario: Scenario, env: BuildkitEnvironment, 
     buildkitVersion: version,
   };
   if (!applies(scenario, version)) {
-    return { ...base, verdict: notApplicable(scenario, version), outcomes: [], builds: [], events: [], wallMs: 0, buildctlWallMs: 0 };
+    return { ...base, verdict: notApplicable(scenario, version), outcomes: [], skippedAssertions: scenario.assertions.length, builds: [], events: [], wallMs: 0, buildctlWallMs: 0 };
   }
   const started = Date.now();
   const work = await tmpDir({ unsafeCleanup: true, prefix: `buildkit-repro-${scenario.id}-` });
-  const execution = new ScenarioExecution(scenario, env, images, work.path);
+  const folder = join(work.path, "scenario");
+  await cp(scenario.dir, folder, { recursive: true, verbatimSymlinks: true });
+  const execution = new ScenarioExecution(scenario, env, images, folder, join(work.path, "work"));
+  const finish = (verdict: Verdict, outcomes: AssertionOutcome[]): ScenarioRun => ({
+    ...base,
+    verdict,
+    outcomes,
+    skippedAssertions: execution.skippedAssertions,
+    builds: execution.builds,
+    events: execution.events,
+    wallMs: Date.now() - started,
+    buildctlWallMs: execution.buildctlWallMs,
+  });
   try {
     await env.freshBuilder();
     await execution.runSteps(scenario.steps);
     const outcomes = execution.outcomes();
-    return { ...base, verdict: judge(scenario, version, outcomes), outcomes, builds: execution.builds, events: execution.events, wallMs: Date.now() - started, buildctlWallMs: execution.buildctlWallMs };
+    return finish(judge(scenario, version, outcomes), outcomes);
   } catch (err) {
     // A HarnessError here is the machinery failing (daemon, registry, buildctl); anything else is a harness bug.
     if (!(err instanceof HarnessError)) throw err;
-    return {
-      ...base,
-      verdict: infrastructureError(err.describe()),
-      outcomes: [],
-      builds: execution.builds,
-      events: execution.events,
-      wallMs: Date.now() - started,
-      buildctlWallMs: execution.buildctlWallMs,
-    };
+    return finish(infrastructureError(err.describe()), []);
   } finally {
     await work.cleanup();
   }

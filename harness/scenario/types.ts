@@ -20,15 +20,16 @@ export interface Scenario {
   readonly file: string;
 }
 
-export interface KnownBug {
-  /** semver range where the bug is declared. */
-  readonly versions: string;
-  readonly status: "reproduces";
-  readonly reference: string;
-  readonly note?: string;
-}
+/**
+ * What is known about the expectation on a range of versions. "reproduces": it is known
+ * to fail there (a failure is the expected outcome, a pass is loud). "fixed": documents
+ * the release that fixed it; there the expectation must hold, as where nothing is declared.
+ */
+export type KnownBug =
+  | { readonly versions: string; readonly status: "reproduces"; readonly reference: string; readonly note?: string }
+  | { readonly versions: string; readonly status: "fixed"; readonly fixedIn: string; readonly reference: string; readonly note?: string };
 
-export type Step = BuildStep | PruneStep | FreshBuilderStep | RepeatStep;
+export type Step = BuildStep | PruneStep | FreshBuilderStep | RepeatStep | EditStep;
 
 /** `type=...,key=value,...` as buildctl takes for --import-cache, --export-cache and --output. */
 export interface TypedAttrs {
@@ -49,6 +50,8 @@ export interface BuildStep {
   readonly importCache: readonly TypedAttrs[];
   readonly exportCache: readonly TypedAttrs[];
   readonly output: TypedAttrs;
+  /** Scenario-relative source policy JSON (templated), passed as --source-policy-file. */
+  readonly sourcePolicy?: string;
   readonly noCache: boolean;
 }
 
@@ -73,21 +76,60 @@ export interface RepeatStep {
   readonly steps: readonly Step[];
 }
 
-export type Assertion = DigestStableAssertion | InlineCacheKeepsResultsAssertion;
+/** A change to the scenario's files between builds, applied to a working copy, never the repository. */
+export type EditStep =
+  | { readonly kind: "edit"; readonly op: "write" | "append"; readonly path: string; readonly content: string }
+  | { readonly kind: "edit"; readonly op: "touch"; readonly path: string; readonly time: number }
+  | { readonly kind: "edit"; readonly op: "chmod"; readonly path: string; readonly mode: number }
+  | { readonly kind: "edit"; readonly op: "delete"; readonly path: string }
+  | { readonly kind: "edit"; readonly op: "copy"; readonly from: string; readonly path: string };
 
-export interface DigestStableAssertion {
-  readonly kind: "digest-stable";
-  readonly build: string;
-  readonly digest: "image" | "config";
+export const EDIT_OPS = ["write", "append", "touch", "chmod", "delete", "copy"] as const;
+
+/** Which digest of a build an assertion compares; "layers" is the list of layer diff_ids. */
+export type DigestKind = "image" | "config" | "layers";
+
+interface AssertionBase {
+  /** Evaluate only on these versions (semver range); elsewhere the assertion is skipped. */
+  readonly versions?: string;
 }
 
-/**
- * No inline cache record loses results between consecutive runs of a build: a record
- * (matched by its cache key digest) that listed `layers` or `chains` still lists as many.
- * A single image cannot show this (a record with `layers` and no `chains` is a healthy
- * export of layers in image order); it takes two runs to compare.
- */
-export interface InlineCacheKeepsResultsAssertion {
-  readonly kind: "inline-cache-keeps-results";
-  readonly build: string;
-}
+export type Assertion = AssertionBase &
+  (
+    | { readonly kind: "digest-stable"; readonly build: string; readonly digest: DigestKind }
+    | { readonly kind: "digest-equal" | "digest-differs"; readonly builds: readonly [string, string]; readonly digest: DigestKind }
+    | { readonly kind: "step-cached"; readonly build: string; readonly step: string; readonly cached: boolean }
+    | { readonly kind: "file-equal" | "file-differs"; readonly builds: readonly [string, string]; readonly path: string }
+    /**
+     * No inline cache record loses results between consecutive runs of a build: a record
+     * (matched by its cache key digest) that listed `layers` or `chains` still lists as many.
+     * A single image cannot show this (a record with `layers` and no `chains` is a healthy
+     * export of layers in image order); it takes two runs to compare.
+     */
+    | { readonly kind: "inline-cache-keeps-results"; readonly build: string }
+    | { readonly kind: "layer-mtimes"; readonly build: string; readonly notAfter: number; readonly layers: "last" | "all" }
+    | { readonly kind: "whiteout"; readonly build: string; readonly path: string; readonly mtimeNotAfter?: number }
+    | { readonly kind: "config-key"; readonly build: string; readonly key: string; readonly present: boolean }
+    | { readonly kind: "config-field"; readonly build: string; readonly field: string; readonly equals: string }
+    | { readonly kind: "metadata-key"; readonly build: string; readonly key: string; readonly present: boolean }
+  );
+
+export type AssertionKind = Assertion["kind"];
+
+export const ASSERTION_KINDS: readonly AssertionKind[] = [
+  "digest-stable",
+  "digest-equal",
+  "digest-differs",
+  "step-cached",
+  "file-equal",
+  "file-differs",
+  "inline-cache-keeps-results",
+  "layer-mtimes",
+  "whiteout",
+  "config-key",
+  "config-field",
+  "metadata-key",
+];
+
+/** Assertions that need the image's layers downloaded and listed. */
+export const LAYER_ASSERTIONS: ReadonlySet<AssertionKind> = new Set(["file-equal", "file-differs", "layer-mtimes", "whiteout"]);

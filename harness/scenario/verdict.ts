@@ -26,8 +26,9 @@ export function applies(scenario: Scenario, version: string): boolean {
   return semver.satisfies(plain(version), scenario.applies);
 }
 
+/** The bug declared to reproduce on this version, if any ("fixed" declarations only document). */
 export function declaredBug(scenario: Scenario, version: string): KnownBug | undefined {
-  return scenario.knownBugs.find((b) => semver.satisfies(plain(version), b.versions));
+  return scenario.knownBugs.find((b) => b.status === "reproduces" && semver.satisfies(plain(version), b.versions));
 }
 
 function make(kind: VerdictKind, reason: string, knownBug?: KnownBug): Verdict {
