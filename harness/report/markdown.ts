@@ -26,9 +26,34 @@ function buildTable(run: ScenarioRun): string[] {
   return lines;
 }
 
+const SHORT: Record<string, string> = {
+  pass: "✅ pass",
+  "known-bug-reproduced": "🐛 known bug",
+  "unexpected-pass": "❗ unexpected pass",
+  fail: "❌ fail",
+  "not-applicable": "➖ n/a",
+  "infrastructure-error": "⚠️ infra error",
+};
+
+/** Scenario rows × version columns: the matrix a nightly run is read by. */
+function verdictMatrix(results: RunResults): string[] {
+  const versions = results.environments.map((e) => e.environment.buildkitVersion);
+  const scenarios = [...new Set(results.environments.flatMap((e) => e.results.map((r) => r.scenario)))];
+  const cell = (scenario: string, version: string) => {
+    const r = results.environments.find((e) => e.environment.buildkitVersion === version)?.results.find((x) => x.scenario === scenario);
+    return r ? SHORT[r.verdict.kind] : "";
+  };
+  return [
+    "| scenario | " + versions.join(" | ") + " |",
+    "|---|" + versions.map(() => "---").join("|") + "|",
+    ...scenarios.map((s) => `| ${s} | ${versions.map((v) => cell(s, v)).join(" | ")} |`),
+    "",
+  ];
+}
+
 /** A summary for people and for GitHub job summaries: the verdict matrix, then each scenario's evidence. */
 export function renderMarkdown(results: RunResults): string {
-  const out: string[] = [`# buildkit-repro run ${results.runId}`, ""];
+  const out: string[] = [`# buildkit-repro run ${results.runId}`, "", ...verdictMatrix(results)];
   for (const env of results.environments) {
     const d = env.environment;
     out.push(
