@@ -64,7 +64,7 @@ export class BuildkitEnvironment implements AsyncDisposable {
     const provisionStarted = Date.now();
     const [buildkitImage, registryImage] = await Promise.all([provisionBuildkitImage(entry.version), provisionRegistryImage()]);
     const buildctl = await buildctlFromImage(buildkitImage);
-    const privilege = await detectPrivilegeMode(buildkitImage.reference, ["buildctl", "--version"]);
+    const privilege = await detectPrivilegeMode(buildkitImage.reference, ["/usr/bin/buildctl", "--version"]);
     const provisionMs = Date.now() - provisionStarted;
 
     const started = Date.now();
