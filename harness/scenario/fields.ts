@@ -11,6 +11,7 @@ export class FieldReader {
   }
 
   static describe(value: unknown): string {
+    if (value === undefined) return "nothing";
     if (value === null) return "null";
     if (Array.isArray(value)) return `a list of ${value.length}`;
     if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;

@@ -8,7 +8,7 @@ import { TEMPLATE_NAMES, templateReferences } from "./template.ts";
 import { ASSERTION_KINDS, EDIT_OPS, type Assertion, type BuildStep, type DigestKind, type EditStep, type KnownBug, type Scenario, type Step, type TypedAttrs } from "./types.ts";
 
 export const SCENARIO_FILE = "scenario.yaml";
-const STEP_KINDS = ["build", "prune", "fresh-builder", "repeat", ...EDIT_OPS] as const;
+export const STEP_KINDS = ["build", "prune", "fresh-builder", "repeat", ...EDIT_OPS] as const;
 const DIGEST_KINDS: readonly DigestKind[] = ["image", "config", "layers"];
 
 /** Loads and validates one scenario folder; any problem throws SCENARIO_INVALID listing all of them. */
@@ -79,7 +79,7 @@ function readRange(r: FieldReader, obj: Record<string, unknown>, key: string, pa
 function readKnownBug(r: FieldReader, value: unknown, path: string): KnownBug | undefined {
   const obj = r.object(value, path);
   if (!obj) return undefined;
-  r.onlyKeys(obj, path, ["versions", "status", "fixedIn", "reference", "note"]);
+  r.onlyKeys(obj, path, ["versions", "status", "fixedIn", "reference", "note", "racy"]);
   const versions = readRange(r, obj, "versions", path, false);
   const status = r.string(obj, "status", path);
   if (status !== undefined && status !== "reproduces" && status !== "fixed") {
@@ -90,7 +90,19 @@ function readKnownBug(r: FieldReader, value: unknown, path: string): KnownBug | 
   const reference = r.string(obj, "reference", path, { pattern: /^https:\/\// });
   const note = r.string(obj, "note", path, { optional: true });
   if (!versions || !reference) return undefined;
-  if (status === "reproduces") return { versions, status, reference, ...(note ? { note } : {}) };
+  let racy: { atLeast: number; of: number } | undefined;
+  if (obj.racy !== undefined) {
+    const racyObj = r.object(obj.racy, `${path}.racy`);
+    if (racyObj) {
+      r.onlyKeys(racyObj, `${path}.racy`, ["atLeast", "of"]);
+      const atLeast = r.integer(racyObj, "atLeast", `${path}.racy`, { min: 1 });
+      const of = r.integer(racyObj, "of", `${path}.racy`, { min: 1 });
+      if (atLeast !== undefined && of !== undefined && (of < atLeast || of > 20)) r.problem(`${path}.racy.of`, `must be between atLeast (${atLeast}) and 20, found ${of}`);
+      else if (atLeast !== undefined && of !== undefined) racy = { atLeast, of };
+    }
+    if (status !== "reproduces") r.problem(`${path}.racy`, `only goes with status "reproduces"`);
+  }
+  if (status === "reproduces") return { versions, status, reference, ...(note ? { note } : {}), ...(racy ? { racy } : {}) };
   if (status === "fixed" && fixedIn) return { versions, status, fixedIn, reference, ...(note ? { note } : {}) };
   return undefined;
 }
@@ -142,7 +154,7 @@ function readSteps(r: FieldReader, list: unknown[], path: string, dir: string, b
         return edit ? [edit] : [];
       }
       case "fresh-builder":
-        if (body !== null && body !== undefined && !(typeof body === "object" && Object.keys(body).length === 0)) {
+        if (body !== null && body !== undefined && !(typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 0)) {
           r.problem(bodyPath, `takes no options, found ${FieldReader.describe(body)}`);
         }
         return [{ kind: "fresh-builder" }];
@@ -184,6 +196,7 @@ function readEdit(r: FieldReader, op: EditStep["op"], body: unknown, path: strin
     case "append": {
       const content = obj.content;
       if (typeof content !== "string") r.problem(`${path}.content`, `expected a string, found ${FieldReader.describe(content)}`);
+      else checkTemplates(r, content, `${path}.content`);
       return safe && typeof content === "string" ? { kind: "edit", op, path: safe, content } : undefined;
     }
     case "touch": {
@@ -273,6 +286,9 @@ function readBuild(r: FieldReader, body: unknown, path: string, dir: string): Bu
   if (dockerfile) checkTemplates(r, readFileSync(join(dir, dockerfile), "utf8"), `${path}.dockerfile (${dockerfile})`);
   const buildArgs = r.stringMap(obj, "buildArgs", path);
   const frontendOpts = r.stringMap(obj, "frontendOpts", path);
+  // The runner renders these like the Dockerfile: a bad reference must not wait for the run.
+  for (const [k, v] of Object.entries(buildArgs)) checkTemplates(r, v, `${path}.buildArgs.${k}`);
+  for (const [k, v] of Object.entries(frontendOpts)) checkTemplates(r, v, `${path}.frontendOpts.${k}`);
   const importCache = r.list(obj, "importCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.importCache[${i}]`) ?? []);
   const exportCache = r.list(obj, "exportCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.exportCache[${i}]`) ?? []);
   const output = obj.output === undefined ? undefined : readTypedAttrs(r, obj.output, `${path}.output`);

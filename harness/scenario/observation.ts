@@ -29,6 +29,8 @@ export interface InlineCacheObservation {
 
 export interface BuildObservation {
   readonly build: string;
+  /** 1-based attempt, where a racy bug makes the scenario run several times. */
+  readonly attempt?: number;
   /** 1-based iteration of the enclosing repeat, if any. */
   readonly iteration?: number;
   /** Order of this build among all builds of the run, from 1. */

@@ -15,7 +15,7 @@ import { buildsSucceeded, evaluate, type AssertionOutcome } from "./assertions.t
 import type { BuildObservation, EventObservation, InlineCacheObservation } from "./observation.ts";
 import { renderTemplate, type TemplateContext } from "./template.ts";
 import { LAYER_ASSERTIONS, type BuildStep, type EditStep, type RepeatStep, type Scenario, type Step, type TypedAttrs } from "./types.ts";
-import { applies, infrastructureError, judge, notApplicable, type Verdict } from "./verdict.ts";
+import { applies, declaredBug, infrastructureError, judgeAttempts, notApplicable, type Verdict } from "./verdict.ts";
 
 export interface ScenarioRun {
   readonly scenario: string;
@@ -68,6 +68,8 @@ class ScenarioExecution {
     /** A copy of the scenario folder: edits change it, never the repository. */
     private readonly folder: string,
     private readonly workDir: string,
+    /** Set when the scenario runs several times; its images go to their own repositories. */
+    private readonly attempt?: number,
   ) {
     this.registry = new RegistryClient(env.registry.urlFromHost);
     const version = semver.coerce(env.description.buildkitVersion)?.version ?? env.description.buildkitVersion;
@@ -88,7 +90,8 @@ class ScenarioExecution {
   }
 
   private template(iteration: number | undefined): TemplateContext {
-    return { registry: this.env.registry.hostInNetwork, images: this.images, scenario: this.scenario.id, ...(iteration !== undefined ? { iteration } : {}) };
+    const scenario = this.attempt !== undefined ? `${this.scenario.id}-attempt-${this.attempt}` : this.scenario.id;
+    return { registry: this.env.registry.hostInNetwork, images: this.images, scenario, ...(iteration !== undefined ? { iteration } : {}) };
   }
 
   outcomes(): AssertionOutcome[] {
@@ -197,6 +200,7 @@ class ScenarioExecution {
     const image = pushed ? await this.observeImage(repo, imageDigest, previous, sequence) : undefined;
     const observation: BuildObservation = {
       build: step.name,
+      ...(this.attempt !== undefined ? { attempt: this.attempt } : {}),
       ...(iteration !== undefined ? { iteration } : {}),
       sequence,
       exitCode: result.exitCode,
@@ -267,30 +271,40 @@ export async function runScenario(scenario: Scenario, env: BuildkitEnvironment, 
     return { ...base, verdict: notApplicable(scenario, version), outcomes: [], skippedAssertions: scenario.assertions.length, builds: [], events: [], wallMs: 0, buildctlWallMs: 0 };
   }
   const started = Date.now();
-  const work = await tmpDir({ unsafeCleanup: true, prefix: `buildkit-repro-${scenario.id}-` });
-  const folder = join(work.path, "scenario");
-  await cp(scenario.dir, folder, { recursive: true, verbatimSymlinks: true });
-  const execution = new ScenarioExecution(scenario, env, images, folder, join(work.path, "work"));
-  const finish = (verdict: Verdict, outcomes: AssertionOutcome[]): ScenarioRun => ({
+  const racy = declaredBug(scenario, version);
+  const attempts = racy?.status === "reproduces" && racy.racy ? racy.racy.of : 1;
+  const executions: ScenarioExecution[] = [];
+  const outcomes: AssertionOutcome[][] = [];
+  const finish = (verdict: Verdict): ScenarioRun => ({
     ...base,
     verdict,
-    outcomes,
-    skippedAssertions: execution.skippedAssertions,
-    builds: execution.builds,
-    events: execution.events,
+    outcomes: outcomes.flatMap((list, i) => (attempts === 1 ? list : list.map((o) => ({ ...o, description: `attempt ${i + 1}: ${o.description}` })))),
+    skippedAssertions: executions[0]?.skippedAssertions ?? 0,
+    builds: executions.flatMap((e) => e.builds),
+    events: executions.flatMap((e) => e.events),
     wallMs: Date.now() - started,
-    buildctlWallMs: execution.buildctlWallMs,
+    buildctlWallMs: executions.reduce((sum, e) => sum + e.buildctlWallMs, 0),
   });
   try {
-    await env.freshBuilder();
-    await execution.runSteps(scenario.steps);
-    const outcomes = execution.outcomes();
-    return finish(judge(scenario, version, outcomes), outcomes);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const work = await tmpDir({ unsafeCleanup: true, prefix: `buildkit-repro-${scenario.id}-` });
+      try {
+        const folder = join(work.path, "scenario");
+        await cp(scenario.dir, folder, { recursive: true, verbatimSymlinks: true });
+        const execution = new ScenarioExecution(scenario, env, images, folder, join(work.path, "work"), attempts > 1 ? attempt : undefined);
+        executions.push(execution);
+        await env.freshBuilder();
+        await execution.runSteps(scenario.steps);
+        outcomes.push(execution.outcomes());
+      } finally {
+        await work.cleanup();
+      }
+    }
+    return finish(judgeAttempts(scenario, version, outcomes));
   } catch (err) {
     // A HarnessError here is the machinery failing (daemon, registry, buildctl); anything else is a harness bug.
     if (!(err instanceof HarnessError)) throw err;
-    return finish(infrastructureError(err.describe()), []);
-  } finally {
-    await work.cleanup();
+    outcomes.length = 0;
+    return finish(infrastructureError(err.describe()));
   }
 }

@@ -26,7 +26,14 @@ export interface Scenario {
  * the release that fixed it; there the expectation must hold, as where nothing is declared.
  */
 export type KnownBug =
-  | { readonly versions: string; readonly status: "reproduces"; readonly reference: string; readonly note?: string }
+  | {
+      readonly versions: string;
+      readonly status: "reproduces";
+      readonly reference: string;
+      readonly note?: string;
+      /** A racy bug: the whole scenario runs `of` times and the bug must show in at least `atLeast`. */
+      readonly racy?: { readonly atLeast: number; readonly of: number };
+    }
   | { readonly versions: string; readonly status: "fixed"; readonly fixedIn: string; readonly reference: string; readonly note?: string };
 
 export type Step = BuildStep | PruneStep | FreshBuilderStep | RepeatStep | EditStep;

@@ -43,6 +43,21 @@ export function infrastructureError(message: string): Verdict {
   return make("infrastructure-error", message);
 }
 
+/**
+ * Judges one or more attempts. Several attempts run only where a racy bug is declared
+ * ("reproduces in at least k of N"): it counts as reproduced when at least k attempts
+ * had a failing expectation.
+ */
+export function judgeAttempts(scenario: Scenario, version: string, attempts: readonly (readonly AssertionOutcome[])[]): Verdict {
+  const bug = declaredBug(scenario, version);
+  if (attempts.length === 1 || !bug || bug.status !== "reproduces" || !bug.racy) return judge(scenario, version, attempts.flat());
+  const failed = attempts.filter((outcomes) => outcomes.some((o) => !o.holds)).length;
+  const tally = `reproduced in ${failed} of ${attempts.length} attempts (declared: at least ${bug.racy.atLeast})`;
+  return failed >= bug.racy.atLeast
+    ? make("known-bug-reproduced", `as declared (${bug.reference}): ${tally}`, bug)
+    : make("unexpected-pass", `${tally}: fixed, rarer than declared, or the scenario no longer reproduces it`, bug);
+}
+
 export function judge(scenario: Scenario, version: string, outcomes: readonly AssertionOutcome[]): Verdict {
   const failing = outcomes.filter((o) => !o.holds);
   const bug = declaredBug(scenario, version);

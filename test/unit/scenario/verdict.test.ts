@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AssertionOutcome } from "../../../harness/scenario/assertions.ts";
 import type { Scenario } from "../../../harness/scenario/types.ts";
-import { applies, judge } from "../../../harness/scenario/verdict.ts";
+import { applies, judge, judgeAttempts } from "../../../harness/scenario/verdict.ts";
 
 const scenario = (knownBugs: Scenario["knownBugs"], range = ">=0.10.0"): Scenario => ({
   id: "s",
@@ -40,5 +40,22 @@ describe("judge", () => {
   it("reads v-prefixed versions against plain ranges", () => {
     expect(applies(scenario([], ">=0.10.0"), "v0.9.3")).toBe(false);
     expect(applies(scenario([], ">=0.10.0"), "v0.34.0")).toBe(true);
+  });
+});
+
+describe("judgeAttempts for a racy bug", () => {
+  const racy = { ...bug, versions: ">=0.10.0", racy: { atLeast: 2, of: 3 } };
+  it("counts the bug as reproduced when at least k attempts failed", () => {
+    const v = judgeAttempts(scenario([racy]), "v0.24.0", [[breaks], [holds], [breaks]]);
+    expect(v).toMatchObject({ kind: "known-bug-reproduced", loud: false });
+    expect(v.reason).toContain("reproduced in 2 of 3 attempts (declared: at least 2)");
+  });
+  it("is loud when it showed in fewer attempts than declared", () => {
+    const v = judgeAttempts(scenario([racy]), "v0.24.0", [[breaks], [holds], [holds]]);
+    expect(v).toMatchObject({ kind: "unexpected-pass", loud: true });
+    expect(v.reason).toContain("reproduced in 1 of 3 attempts");
+  });
+  it("judges a single attempt as usual", () => {
+    expect(judgeAttempts(scenario([]), "v0.24.0", [[breaks]])).toMatchObject({ kind: "fail", loud: true });
   });
 });
