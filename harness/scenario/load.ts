@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import semver from "semver";
 import YAML from "yaml";
 import { HarnessError } from "../errors.ts";
@@ -58,7 +58,7 @@ function readScenario(r: FieldReader, doc: unknown, dir: string, file: string): 
     return bug ? [bug] : [];
   });
   const builds = new Set<string>();
-  const steps = readSteps(r, r.list(top, "steps", "", { nonEmpty: true }), "steps", dir, builds);
+  const steps = readSteps(r, r.list(top, "steps", "", { nonEmpty: true }), "steps", { dir, builds, created: new Set(), inRepeat: false });
   const assertions = r.list(top, "assertions", "", { nonEmpty: true }).flatMap((a, i) => {
     const assertion = readAssertion(r, a, `assertions[${i}]`, builds);
     return assertion ? [assertion] : [];
@@ -123,7 +123,19 @@ function singleKey(r: FieldReader, value: unknown, path: string, kinds: readonly
   return [kind, obj[kind]];
 }
 
-function readSteps(r: FieldReader, list: unknown[], path: string, dir: string, builds: Set<string>): Step[] {
+/** What validation of a step needs to know about the steps before it. */
+interface StepScope {
+  readonly dir: string;
+  /** Build names defined so far. */
+  readonly builds: Set<string>;
+  /** Scenario-relative paths that earlier write/copy steps create. */
+  readonly created: Set<string>;
+  /** Inside a repeat, where {{iteration}} is defined. */
+  readonly inRepeat: boolean;
+}
+
+function readSteps(r: FieldReader, list: unknown[], path: string, scope: StepScope): Step[] {
+  const { builds } = scope;
   return list.flatMap((value, i): Step[] => {
     const at = `${path}[${i}]`;
     const entry = singleKey(r, value, at, STEP_KINDS, "step");
@@ -132,7 +144,7 @@ function readSteps(r: FieldReader, list: unknown[], path: string, dir: string, b
     const bodyPath = `${at}.${kind}`;
     switch (kind) {
       case "build": {
-        const build = readBuild(r, body, bodyPath, dir);
+        const build = readBuild(r, body, bodyPath, scope);
         if (!build) return [];
         if (builds.has(build.name)) r.problem(`${bodyPath}.name`, `a build named "${build.name}" already exists; names must be unique`);
         builds.add(build.name);
@@ -150,7 +162,7 @@ function readSteps(r: FieldReader, list: unknown[], path: string, dir: string, b
       case "chmod":
       case "delete":
       case "copy": {
-        const edit = readEdit(r, kind, body, bodyPath, dir);
+        const edit = readEdit(r, kind, body, bodyPath, scope);
         return edit ? [edit] : [];
       }
       case "fresh-builder":
@@ -165,7 +177,7 @@ function readSteps(r: FieldReader, list: unknown[], path: string, dir: string, b
         const times = r.integer(obj, "times", bodyPath, { min: 1 });
         const extendTo = r.integer(obj, "extendTo", bodyPath, { min: 1, optional: true });
         if (times !== undefined && extendTo !== undefined && extendTo < times) r.problem(`${bodyPath}.extendTo`, `must be ≥ times (${times}), found ${extendTo}`);
-        const steps = readSteps(r, r.list(obj, "steps", bodyPath, { nonEmpty: true }), `${bodyPath}.steps`, dir, builds);
+        const steps = readSteps(r, r.list(obj, "steps", bodyPath, { nonEmpty: true }), `${bodyPath}.steps`, { ...scope, inRepeat: true });
         if (times === undefined) return [];
         return [{ kind: "repeat", times, extendTo: extendTo ?? times, steps }];
       }
@@ -174,7 +186,8 @@ function readSteps(r: FieldReader, list: unknown[], path: string, dir: string, b
   });
 }
 
-function readEdit(r: FieldReader, op: EditStep["op"], body: unknown, path: string, dir: string): EditStep | undefined {
+function readEdit(r: FieldReader, op: EditStep["op"], body: unknown, path: string, scope: StepScope): EditStep | undefined {
+  const { dir } = scope;
   const obj = r.object(body, path);
   if (!obj) return undefined;
   const keys: Record<EditStep["op"], string[]> = {
@@ -188,15 +201,19 @@ function readEdit(r: FieldReader, op: EditStep["op"], body: unknown, path: strin
   r.onlyKeys(obj, path, keys[op]);
   const target = r.string(obj, op === "copy" ? "to" : "path", path);
   const targetPath = `${path}.${op === "copy" ? "to" : "path"}`;
-  // The target may not exist yet (write, copy), but it must stay inside the folder.
-  const safe = target !== undefined ? insideScenario(r, dir, target, targetPath, op === "write" || op === "copy" ? "new-file" : "file") : undefined;
+  // write and copy may create their target, and later edits may use what they created;
+  // every path must stay inside the folder.
+  const creates = op === "write" || op === "copy";
+  const madeEarlier = target !== undefined && scope.created.has(normalize(target));
+  const safe = target !== undefined ? insideScenario(r, dir, target, targetPath, creates || madeEarlier ? "new-file" : "file") : undefined;
+  if (safe && creates) scope.created.add(normalize(safe));
   if (target !== undefined && /(^|\/)scenario\.yaml$/.test(target)) r.problem(targetPath, "a scenario cannot edit its own scenario.yaml");
   switch (op) {
     case "write":
     case "append": {
       const content = obj.content;
       if (typeof content !== "string") r.problem(`${path}.content`, `expected a string, found ${FieldReader.describe(content)}`);
-      else checkTemplates(r, content, `${path}.content`);
+      else checkTemplates(r, content, `${path}.content`, scope.inRepeat);
       return safe && typeof content === "string" ? { kind: "edit", op, path: safe, content } : undefined;
     }
     case "touch": {
@@ -211,7 +228,7 @@ function readEdit(r: FieldReader, op: EditStep["op"], body: unknown, path: strin
       return safe ? { kind: "edit", op, path: safe } : undefined;
     case "copy": {
       const fromValue = r.string(obj, "from", path);
-      const from = fromValue !== undefined ? insideScenario(r, dir, fromValue, `${path}.from`, "file") : undefined;
+      const from = fromValue !== undefined ? insideScenario(r, dir, fromValue, `${path}.from`, scope.created.has(normalize(fromValue)) ? "new-file" : "file") : undefined;
       return safe && from ? { kind: "edit", op, from, path: safe } : undefined;
     }
   }
@@ -225,7 +242,11 @@ function insideScenario(r: FieldReader, dir: string, value: string, path: string
   }
   const target = resolve(dir, value);
   const rel = relative(dir, target);
-  if (rel === "" || rel.startsWith("..")) {
+  if (rel === "") {
+    r.problem(path, `${JSON.stringify(value)} is the scenario folder itself; name a file or folder inside it (e.g. context)`);
+    return undefined;
+  }
+  if (rel.startsWith("..")) {
     r.problem(path, `${JSON.stringify(value)} leads outside the scenario folder`);
     return undefined;
   }
@@ -253,7 +274,7 @@ function insideScenario(r: FieldReader, dir: string, value: string, path: string
   return value;
 }
 
-function readTypedAttrs(r: FieldReader, value: unknown, path: string): TypedAttrs | undefined {
+function readTypedAttrs(r: FieldReader, value: unknown, path: string, inRepeat: boolean): TypedAttrs | undefined {
   const obj = r.object(value, path);
   if (!obj) return undefined;
   const type = r.string(obj, "type", path);
@@ -263,18 +284,20 @@ function readTypedAttrs(r: FieldReader, value: unknown, path: string): TypedAttr
     if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") attrs[k] = String(v);
     else r.problem(`${path}.${k}`, `expected a string, number or boolean, found ${FieldReader.describe(v)}`);
   }
-  for (const [k, v] of Object.entries(attrs)) checkTemplates(r, v, `${path}.${k}`);
+  for (const [k, v] of Object.entries(attrs)) checkTemplates(r, v, `${path}.${k}`, inRepeat);
   return type ? { type, attrs } : undefined;
 }
 
-function checkTemplates(r: FieldReader, text: string, path: string): void {
+function checkTemplates(r: FieldReader, text: string, path: string, inRepeat: boolean): void {
   for (const ref of templateReferences(text)) {
     if (!(TEMPLATE_NAMES as readonly string[]).includes(ref.name)) r.problem(path, `unknown reference {{${ref.name}}} (known: ${TEMPLATE_NAMES.join(", ")})`);
     if (ref.name === "image" && !ref.arg) r.problem(path, `{{image}} needs a base image name, e.g. {{image:busybox}}`);
+    if (ref.name === "iteration" && !inRepeat) r.problem(path, "{{iteration}} is only defined inside a repeat step");
   }
 }
 
-function readBuild(r: FieldReader, body: unknown, path: string, dir: string): BuildStep | undefined {
+function readBuild(r: FieldReader, body: unknown, path: string, scope: StepScope): BuildStep | undefined {
+  const { dir, inRepeat } = scope;
   const obj = r.object(body, path);
   if (!obj) return undefined;
   r.onlyKeys(obj, path, ["name", "context", "dockerfile", "buildArgs", "frontendOpts", "importCache", "exportCache", "output", "sourcePolicy", "noCache"]);
@@ -283,19 +306,19 @@ function readBuild(r: FieldReader, body: unknown, path: string, dir: string): Bu
   const context = insideScenario(r, dir, contextValue, `${path}.context`, "directory");
   const dockerfileValue = r.string(obj, "dockerfile", path, { optional: true }) ?? "Dockerfile";
   const dockerfile = insideScenario(r, dir, dockerfileValue, `${path}.dockerfile`, "file");
-  if (dockerfile) checkTemplates(r, readFileSync(join(dir, dockerfile), "utf8"), `${path}.dockerfile (${dockerfile})`);
+  if (dockerfile) checkTemplates(r, readFileSync(join(dir, dockerfile), "utf8"), `${path}.dockerfile (${dockerfile})`, inRepeat);
   const buildArgs = r.stringMap(obj, "buildArgs", path);
   const frontendOpts = r.stringMap(obj, "frontendOpts", path);
   // The runner renders these like the Dockerfile: a bad reference must not wait for the run.
-  for (const [k, v] of Object.entries(buildArgs)) checkTemplates(r, v, `${path}.buildArgs.${k}`);
-  for (const [k, v] of Object.entries(frontendOpts)) checkTemplates(r, v, `${path}.frontendOpts.${k}`);
-  const importCache = r.list(obj, "importCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.importCache[${i}]`) ?? []);
-  const exportCache = r.list(obj, "exportCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.exportCache[${i}]`) ?? []);
-  const output = obj.output === undefined ? undefined : readTypedAttrs(r, obj.output, `${path}.output`);
+  for (const [k, v] of Object.entries(buildArgs)) checkTemplates(r, v, `${path}.buildArgs.${k}`, inRepeat);
+  for (const [k, v] of Object.entries(frontendOpts)) checkTemplates(r, v, `${path}.frontendOpts.${k}`, inRepeat);
+  const importCache = r.list(obj, "importCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.importCache[${i}]`, inRepeat) ?? []);
+  const exportCache = r.list(obj, "exportCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.exportCache[${i}]`, inRepeat) ?? []);
+  const output = obj.output === undefined ? undefined : readTypedAttrs(r, obj.output, `${path}.output`, inRepeat);
   if (obj.output === undefined) r.problem(`${path}.output`, "is required (e.g. type: image, name: \"{{registry}}/{{scenario}}:latest\", push: true)");
   const policyValue = r.string(obj, "sourcePolicy", path, { optional: true });
   const sourcePolicy = policyValue !== undefined ? insideScenario(r, dir, policyValue, `${path}.sourcePolicy`, "file") : undefined;
-  if (sourcePolicy) checkTemplates(r, readFileSync(join(dir, sourcePolicy), "utf8"), `${path}.sourcePolicy (${sourcePolicy})`);
+  if (sourcePolicy) checkTemplates(r, readFileSync(join(dir, sourcePolicy), "utf8"), `${path}.sourcePolicy (${sourcePolicy})`, inRepeat);
   const noCache = r.boolean(obj, "noCache", path);
   if (!name || !context || !dockerfile || !output || (policyValue !== undefined && !sourcePolicy)) return undefined;
   return { kind: "build", name, context, dockerfile, buildArgs, frontendOpts, importCache, exportCache, output, ...(sourcePolicy ? { sourcePolicy } : {}), noCache };
@@ -314,6 +337,7 @@ function readBuildPair(r: FieldReader, obj: Record<string, unknown>, path: strin
     return undefined;
   }
   const [a, b] = list as [string, string];
+  if (a === b) r.problem(`${path}.builds`, `compares "${a}" with itself; name two different builds`);
   for (const name of [a, b]) if (!builds.has(name)) r.problem(`${path}.builds`, `no build named "${name}" (builds: ${[...builds].join(", ") || "none"})`);
   return builds.has(a) && builds.has(b) ? [a, b] : undefined;
 }

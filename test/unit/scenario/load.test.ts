@@ -91,3 +91,15 @@ describe("loadScenario", () => {
     expect(problemsOf(scenarioDir("bad-template", VALID, "FROM {{imgae:busybox}}\n"))).toMatch(/unknown reference \{\{imgae\}\}/);
   });
 });
+
+describe("loadScenario edit steps", () => {
+  it("accepts edits of a file that an earlier write creates", () => {
+    const yaml = VALID.replace("steps:\n", "steps:\n  - write: { path: context/new.txt, content: a }\n  - append: { path: context/new.txt, content: b }\n  - chmod: { path: context/new.txt, mode: \"0600\" }\n");
+    const s = loadScenario(scenarioDir("edit-created", yaml));
+    expect(s.steps.slice(0, 3).map((st) => (st.kind === "edit" ? st.op : st.kind))).toEqual(["write", "append", "chmod"]);
+  });
+  it("still rejects an edit of a file nothing creates", () => {
+    const yaml = VALID.replace("steps:\n", "steps:\n  - append: { path: context/missing.txt, content: b }\n");
+    expect(problemsOf(scenarioDir("edit-missing", yaml))).toMatch(/steps\[0\]\.append\.path: "context\/missing\.txt" does not exist/);
+  });
+});
