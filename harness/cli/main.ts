@@ -20,8 +20,8 @@ const USAGE = `usage: npm run repro -- <command> [options]
 commands:
   run [--version vX.Y.Z]... [--scenario ID]... [--scenarios DIR] [--reports DIR]
                                                  run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/
-  list                                           list scenarios
-  validate                                       load every scenario and report problems
+  list [--scenarios DIR]                         list scenarios
+  validate [--scenarios DIR]                     load every scenario and report problems (runs nothing)
   versions                                       list supported BuildKit versions and how each is provisioned
   ensure-engine                                  make sure a Docker engine answers (starts one on Debian/Ubuntu as root)
 `;
@@ -55,17 +55,23 @@ async function run(args: string[]): Promise<number> {
   return results.loud.length > 0 ? 1 : 0;
 }
 
+/** `--scenarios DIR` for list and validate; the corpus by default. */
+function scenariosRoot(args: string[]): string {
+  const { values } = parseArgs({ args, options: { scenarios: { type: "string" } } });
+  return values.scenarios ? resolve(values.scenarios) : SCENARIOS;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "run":
       return run(rest);
     case "list":
-      for (const s of discoverScenarios(SCENARIOS).map(loadScenario)) process.stdout.write(`${s.id}\t${s.applies}\t${s.title}\n`);
+      for (const s of discoverScenarios(scenariosRoot(rest)).map(loadScenario)) process.stdout.write(`${s.id}\t${s.applies}\t${s.title}\n`);
       return 0;
     case "validate": {
       let bad = 0;
-      for (const dir of discoverScenarios(SCENARIOS)) {
+      for (const dir of discoverScenarios(scenariosRoot(rest))) {
         try {
           loadScenario(dir);
           process.stdout.write(`ok ${dir}\n`);
