@@ -12,8 +12,15 @@ export interface AssertionOutcome {
   readonly firstViolation?: { readonly iteration?: number; readonly sequence: number };
 }
 
+/** A layer of a build's image, listed. */
+export interface ListedLayer {
+  readonly entries: readonly LayerEntry[];
+  /** The layer is one of a harness base image's layers (not made by the build). */
+  readonly fromBaseImage: boolean;
+}
+
 /** The listed layers of a build's image, bottom first; undefined when they were not fetched. */
-export type LayerLookup = (o: BuildObservation) => readonly (readonly LayerEntry[])[] | undefined;
+export type LayerLookup = (o: BuildObservation) => readonly ListedLayer[] | undefined;
 
 function where(o: BuildObservation): string {
   return o.iteration !== undefined ? `iteration ${o.iteration}` : `build #${o.sequence}`;
@@ -52,11 +59,11 @@ function everyRun(
 }
 
 /** The file at `path` as the image shows it: the top-most layer that has it (or deletes it) wins. */
-function fileInImage(layers: readonly (readonly LayerEntry[])[], path: string): LayerEntry | undefined {
+function fileInImage(layers: readonly ListedLayer[], path: string): LayerEntry | undefined {
   const name = path.replace(/^\/+/, "");
   const parent = name.includes("/") ? name.slice(0, name.lastIndexOf("/")) : "";
   for (let i = layers.length - 1; i >= 0; i--) {
-    for (const e of layers[i]!) {
+    for (const e of layers[i]!.entries) {
       if (e.whiteout?.kind === "file" && e.whiteout.target.replace(/^\/+/, "") === name) return undefined;
       if (e.whiteout?.kind === "opaque" && e.whiteout.dir.replace(/^\/+/, "") === parent) return undefined;
       if (e.name === name) return e;
@@ -151,10 +158,12 @@ export function evaluate(assertion: Assertion, observations: readonly BuildObser
     }
     case "layer-mtimes": {
       const { notAfter } = assertion;
-      return everyRun(runsOf(assertion.build), `every entry of the ${assertion.layers === "last" ? "last layer" : "image's layers"} of "${assertion.build}" has an mtime ≤ ${notAfter} (${new Date(notAfter * 1000).toISOString()})`, `no mtime after ${notAfter}`, (o) => {
+      const which = { last: "the last layer", new: "the layers the build added", all: "every layer" }[assertion.layers];
+      return everyRun(runsOf(assertion.build), `every entry of ${which} of "${assertion.build}" has an mtime ≤ ${notAfter} (${new Date(notAfter * 1000).toISOString()})`, `no mtime after ${notAfter}`, (o) => {
         const layers = layersOf(o);
         if (!layers || layers.length === 0) return { ok: false, actual: "no layers were listed" };
-        const entries = assertion.layers === "last" ? layers.at(-1)! : layers.flat();
+        const chosen = assertion.layers === "last" ? layers.slice(-1) : assertion.layers === "new" ? layers.filter((l) => !l.fromBaseImage) : layers;
+        const entries = chosen.flatMap((l) => l.entries);
         const late = entries.filter((e) => e.mtimeEpochSeconds > notAfter);
         return late.length === 0
           ? { ok: true, actual: `${entries.length} entries, none later` }
@@ -167,7 +176,7 @@ export function evaluate(assertion: Assertion, observations: readonly BuildObser
       const description = `a layer of "${assertion.build}" deletes ${assertion.path} with a whiteout${bound !== undefined ? ` dated ≤ ${bound}` : ""}`;
       return everyRun(runsOf(assertion.build), description, bound !== undefined ? `a whiteout with mtime ≤ ${bound}` : "a whiteout", (o) => {
         const layers = layersOf(o);
-        const entry = layers?.flat().find((e) => e.whiteout?.kind === "file" && e.whiteout.target.replace(/^\/+/, "") === name);
+        const entry = layers?.flatMap((l) => l.entries).find((e) => e.whiteout?.kind === "file" && e.whiteout.target.replace(/^\/+/, "") === name);
         if (!entry) return { ok: false, actual: "no whiteout for it" };
         const ok = bound === undefined || entry.mtimeEpochSeconds <= bound;
         return { ok, actual: `whiteout ${entry.name} dated ${entry.mtime}` };

@@ -5,7 +5,7 @@ import YAML from "yaml";
 import { HarnessError } from "../errors.ts";
 import { FieldReader } from "./fields.ts";
 import { TEMPLATE_NAMES, templateReferences } from "./template.ts";
-import { ASSERTION_KINDS, EDIT_OPS, type Assertion, type BuildStep, type DigestKind, type EditStep, type KnownBug, type Scenario, type Step, type TypedAttrs } from "./types.ts";
+import { ASSERTION_KINDS, EDIT_OPS, LAYER_SELECTIONS, type Assertion, type BuildStep, type DigestKind, type EditStep, type KnownBug, type Scenario, type Step, type TypedAttrs } from "./types.ts";
 
 export const SCENARIO_FILE = "scenario.yaml";
 export const STEP_KINDS = ["build", "prune", "fresh-builder", "repeat", ...EDIT_OPS] as const;
@@ -407,8 +407,9 @@ function readAssertion(r: FieldReader, value: unknown, path: string, builds: Rea
       const build = readBuildRef(r, obj, at, builds);
       const notAfter = r.integer(obj, "notAfter", at, { min: 0 });
       const layers = r.string(obj, "layers", at, { optional: true }) ?? "last";
-      if (layers !== "last" && layers !== "all") r.problem(`${at}.layers`, `expected "last" or "all", found ${JSON.stringify(layers)}`);
-      return build && notAfter !== undefined && (layers === "last" || layers === "all") ? { kind, build, notAfter, layers, ...gate } : undefined;
+      const selection = LAYER_SELECTIONS.find((l) => l === layers);
+      if (!selection) r.problem(`${at}.layers`, `expected one of ${LAYER_SELECTIONS.map((l) => JSON.stringify(l)).join(", ")}, found ${JSON.stringify(layers)}`);
+      return build && notAfter !== undefined && selection ? { kind, build, notAfter, layers: selection, ...gate } : undefined;
     }
     case "whiteout": {
       keys("build", "path", "mtimeNotAfter");

@@ -9,9 +9,9 @@ import { HarnessError } from "../errors.ts";
 import { interruption } from "../interruption.ts";
 import { log } from "../log.ts";
 import { INLINE_CACHE_KEY, type InlineCacheConfig, decodeInlineCache, recordsLosingResults, recordsWithChains, recordsWithLayers } from "../oci/inline-cache.ts";
-import { listLayerEntries, type LayerEntry } from "../oci/layer-entries.ts";
+import { listLayerEntries } from "../oci/layer-entries.ts";
 import { RegistryClient } from "../oci/registry-client.ts";
-import { buildsSucceeded, evaluate, type AssertionOutcome } from "./assertions.ts";
+import { buildsSucceeded, evaluate, type AssertionOutcome, type ListedLayer } from "./assertions.ts";
 import type { BuildObservation, EventObservation, InlineCacheObservation } from "./observation.ts";
 import { renderTemplate, type TemplateContext } from "./template.ts";
 import { LAYER_ASSERTIONS, type BuildStep, type EditStep, type RepeatStep, type Scenario, type Step, type TypedAttrs } from "./types.ts";
@@ -57,7 +57,9 @@ class ScenarioExecution {
   private buildctlMs = 0;
   private readonly registry: RegistryClient;
   /** Listed layers per build sequence, kept out of the results (they can be large). */
-  private readonly layers = new Map<number, LayerEntry[][]>();
+  private readonly layers = new Map<number, ListedLayer[]>();
+  /** diff_ids of the harness's base images, read once when an assertion needs layers. */
+  private baseDiffIds: Promise<Set<string>> | undefined;
   private readonly needsLayers: boolean;
   private readonly assertions: Scenario["assertions"];
 
@@ -226,6 +228,17 @@ class ScenarioExecution {
     );
   }
 
+  private async readBaseDiffIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const reference of this.images.values()) {
+      const [repo, digest] = reference.slice(this.env.registry.hostInNetwork.length + 1).split("@") as [string, string];
+      const image = await this.registry.resolveImageManifest(repo, digest);
+      const { config } = await this.registry.getConfig(repo, image.manifest);
+      for (const id of config.rootfs?.diff_ids ?? []) ids.add(id);
+    }
+    return ids;
+  }
+
   private async observeImage(
     repo: string,
     imageDigest: string,
@@ -235,8 +248,13 @@ class ScenarioExecution {
     const image = await this.registry.resolveImageManifest(repo, imageDigest);
     const { config } = await this.registry.getConfig(repo, image.manifest);
     if (this.needsLayers) {
-      const listed: LayerEntry[][] = [];
-      for (const layer of image.manifest.layers) listed.push(await listLayerEntries(await this.registry.getBlob(repo, layer.digest), layer.mediaType));
+      const base = await (this.baseDiffIds ??= this.readBaseDiffIds());
+      const diffIds = config.rootfs?.diff_ids ?? [];
+      const listed: ListedLayer[] = [];
+      for (const [i, layer] of image.manifest.layers.entries()) {
+        const entries = await listLayerEntries(await this.registry.getBlob(repo, layer.digest), layer.mediaType);
+        listed.push({ entries, fromBaseImage: base.has(diffIds[i] ?? "") });
+      }
       this.layers.set(sequence, listed);
     }
     const { [INLINE_CACHE_KEY]: _inline, ...rest } = config;

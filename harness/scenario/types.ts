@@ -93,6 +93,10 @@ export type EditStep =
 
 export const EDIT_OPS = ["write", "append", "touch", "chmod", "delete", "copy"] as const;
 
+/** Which layers an assertion reads: the top one, those the build added on top of its base image, or all. */
+export type LayerSelection = "last" | "new" | "all";
+export const LAYER_SELECTIONS: readonly LayerSelection[] = ["last", "new", "all"];
+
 /** Which digest of a build an assertion compares; "layers" is the list of layer diff_ids. */
 export type DigestKind = "image" | "config" | "layers";
 
@@ -114,7 +118,7 @@ export type Assertion = AssertionBase &
      * export of layers in image order); it takes two runs to compare.
      */
     | { readonly kind: "inline-cache-keeps-results"; readonly build: string }
-    | { readonly kind: "layer-mtimes"; readonly build: string; readonly notAfter: number; readonly layers: "last" | "all" }
+    | { readonly kind: "layer-mtimes"; readonly build: string; readonly notAfter: number; readonly layers: LayerSelection }
     | { readonly kind: "whiteout"; readonly build: string; readonly path: string; readonly mtimeNotAfter?: number }
     | { readonly kind: "config-key"; readonly build: string; readonly key: string; readonly present: boolean }
     | { readonly kind: "config-field"; readonly build: string; readonly field: string; readonly equals: string }
