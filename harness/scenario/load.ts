@@ -367,8 +367,9 @@ function readAssertion(r: FieldReader, value: unknown, path: string, builds: Rea
   const obj = r.object(body, at);
   if (!obj) return undefined;
   const versions = readRange(r, obj, "versions", at, true);
-  const gate = versions ? { versions } : {};
-  const keys = (...k: string[]) => r.onlyKeys(obj, at, [...k, "versions"]);
+  if (obj.control !== undefined && typeof obj.control !== "boolean") r.problem(`${at}.control`, `expected true or false, found ${FieldReader.describe(obj.control)}`);
+  const gate = { ...(versions ? { versions } : {}), ...(obj.control === true ? { control: true } : {}) };
+  const keys = (...k: string[]) => r.onlyKeys(obj, at, [...k, "versions", "control"]);
   switch (kind) {
     case "digest-stable": {
       keys("build", "digest");

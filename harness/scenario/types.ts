@@ -103,6 +103,11 @@ export type DigestKind = "image" | "config" | "layers";
 interface AssertionBase {
   /** Evaluate only on these versions (semver range); elsewhere the assertion is skipped. */
   readonly versions?: string;
+  /**
+   * A control: it must hold even where a bug is declared (e.g. "the layers are equal"
+   * beside "the configs differ"). A failing control is a failure, never the known bug.
+   */
+  readonly control?: boolean;
 }
 
 export type Assertion = AssertionBase &

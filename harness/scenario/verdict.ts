@@ -51,6 +51,8 @@ export function infrastructureError(message: string): Verdict {
 export function judgeAttempts(scenario: Scenario, version: string, attempts: readonly (readonly AssertionOutcome[])[]): Verdict {
   const bug = declaredBug(scenario, version);
   if (attempts.length === 1 || !bug || bug.status !== "reproduces" || !bug.racy) return judge(scenario, version, attempts.flat());
+  const controls = attempts.flat().filter((o) => o.control && !o.holds);
+  if (controls.length > 0) return judge(scenario, version, attempts.flat());
   const failed = attempts.filter((outcomes) => outcomes.some((o) => !o.holds)).length;
   const tally = `reproduced in ${failed} of ${attempts.length} attempts (declared: at least ${bug.racy.atLeast})`;
   return failed >= bug.racy.atLeast
@@ -61,6 +63,10 @@ export function judgeAttempts(scenario: Scenario, version: string, attempts: rea
 export function judge(scenario: Scenario, version: string, outcomes: readonly AssertionOutcome[]): Verdict {
   const failing = outcomes.filter((o) => !o.holds);
   const bug = declaredBug(scenario, version);
+  const failedControls = failing.filter((o) => o.control);
+  if (failedControls.length > 0) {
+    return make("fail", `a control failed${bug ? ` (it must hold even where ${bug.reference} is declared)` : ""}: ${failedControls.map((o) => o.description).join("; ")}`);
+  }
   if (failing.length === 0) {
     return bug
       ? make("unexpected-pass", `every expectation held, but ${bug.reference} is declared to reproduce on ${bug.versions}: fixed, or the scenario no longer reproduces it`, bug)

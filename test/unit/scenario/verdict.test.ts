@@ -59,3 +59,16 @@ describe("judgeAttempts for a racy bug", () => {
     expect(judgeAttempts(scenario([]), "v0.24.0", [[breaks]])).toMatchObject({ kind: "fail", loud: true });
   });
 });
+
+describe("controls", () => {
+  const control: AssertionOutcome = { description: "layers equal", holds: false, expected: "a", actual: "b", control: true };
+  it("a failing control is a failure even where the bug is declared", () => {
+    const v = judge(scenario([bug]), "v0.11.6", [breaks, control]);
+    expect(v).toMatchObject({ kind: "fail", loud: true });
+    expect(v.reason).toContain("a control failed");
+  });
+  it("a failed build is never the declared bug", () => {
+    const failedBuild: AssertionOutcome = { description: "every build succeeds", holds: false, expected: "0", actual: "1", control: true };
+    expect(judge(scenario([bug]), "v0.11.6", [failedBuild])).toMatchObject({ kind: "fail" });
+  });
+});
