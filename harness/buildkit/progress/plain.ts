@@ -9,7 +9,7 @@
  * `COPY --link` is one step, and `cached` is what the vertex's last update said, so steps
  * restored from an imported cache may show as DONE: plain undercounts cache hits.
  */
-import { describeVertexName, lastErrorLine, type ParsedProgress, type StepResult } from "./step.ts";
+import { describeVertexName, parsedProgress, type ParsedProgress, type StepResult } from "./step.ts";
 
 const STEP_LINE = /^#(\d+) (.*)$/;
 const DONE = /^DONE(?: (\d+(?:\.\d+)?)s)?$/;
@@ -64,14 +64,6 @@ export function parsePlainProgress(text: string): ParsedProgress {
     parseWarnings.push("no `#N` step lines, but JSON-looking lines: is this rawjson output?");
   }
 
-  const result: ParsedProgress = {
-    format: "plain",
-    steps: [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s),
-    buildWarnings,
-    otherLines,
-    parseWarnings,
-  };
-  const error = lastErrorLine(otherLines);
-  if (error !== undefined) result.error = error;
-  return result;
+  const ordered = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+  return parsedProgress("plain", ordered, { buildWarnings, otherLines, parseWarnings });
 }

@@ -9,7 +9,7 @@
 import { scanJsonStream } from "./json-stream.ts";
 import {
   describeVertexName,
-  lastErrorLine,
+  parsedProgress,
   timestampMs,
   type ParsedProgress,
   type StepResult,
@@ -188,14 +188,5 @@ export function parseRawJsonProgress(text: string): ParsedProgress {
     parseWarnings.push(`${otherLines.length} non-JSON line(s) in the rawjson stream (first: ${JSON.stringify(otherLines[0])})`);
   }
 
-  const result: ParsedProgress = {
-    format: "rawjson",
-    steps: [...vertices.values()].map(toStep),
-    buildWarnings,
-    otherLines,
-    parseWarnings,
-  };
-  const error = lastErrorLine(otherLines);
-  if (error !== undefined) result.error = error;
-  return result;
+  return parsedProgress("rawjson", [...vertices.values()].map(toStep), { buildWarnings, otherLines, parseWarnings });
 }

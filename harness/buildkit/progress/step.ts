@@ -47,6 +47,12 @@ export interface StepResult {
 export type ProgressFormat = "rawjson" | "plain";
 
 /** A progress stream read into steps. */
+/** Assembles a parse result; the build's error is the last `error:` line among the non-progress lines. */
+export function parsedProgress(format: ProgressFormat, steps: StepResult[], lines: Pick<ParsedProgress, "buildWarnings" | "otherLines" | "parseWarnings">): ParsedProgress {
+  const error = lastErrorLine(lines.otherLines);
+  return { format, steps, ...lines, ...(error !== undefined ? { error } : {}) };
+}
+
 export interface ParsedProgress {
   format: ProgressFormat;
   steps: StepResult[];
