@@ -1,11 +1,11 @@
 import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import Dockerode from "dockerode";
 import tar from "tar-stream";
 import { execa } from "execa";
 import { HarnessError } from "../errors.ts";
 import { cacheDir } from "../provision/cache-dir.ts";
+import { docker } from "../provision/docker-client.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { resourceLabels } from "./labels.ts";
 
@@ -31,7 +31,6 @@ export async function buildctlFromImage(image: ProvisionedImage): Promise<Buildc
   const dir = cacheDir("buildctl", image.imageId.replace("sha256:", "").slice(0, 16));
   const path = join(dir, "buildctl");
   if (existsSync(path)) return { path, version: await readVersion(path) };
-  const docker = new Dockerode();
   const container = await docker.createContainer({ Image: image.reference, Labels: resourceLabels(), Entrypoint: ["/usr/bin/buildctl"] });
   try {
     const archive = await container.getArchive({ path: "/usr/bin/buildctl" });

@@ -1,11 +1,10 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
-import Dockerode from "dockerode";
 import { interruption } from "../interruption.ts";
 import { log } from "../log.ts";
+import { docker } from "../provision/docker-client.ts";
 import { LABEL_CREATOR_PID, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
 
-const docker = new Dockerode();
 
 export interface SweepResult {
   containers: number;

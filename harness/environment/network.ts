@@ -1,5 +1,5 @@
-import Dockerode from "dockerode";
 import { getContainerRuntimeClient, StartedNetwork } from "testcontainers";
+import { docker } from "../provision/docker-client.ts";
 import { resourceLabels, runId } from "./labels.ts";
 
 /**
@@ -9,7 +9,6 @@ import { resourceLabels, runId } from "./labels.ts";
  */
 export async function startNetwork(): Promise<StartedNetwork> {
   const client = await getContainerRuntimeClient();
-  const docker = new Dockerode();
   const name = `buildkit-repro-${runId()}-${Math.random().toString(36).slice(2, 8)}`;
   const network = await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: resourceLabels() });
   return new StartedNetwork(client, name, network);

@@ -1,5 +1,5 @@
-import Dockerode from "dockerode";
 import { log } from "../log.ts";
+import { docker } from "../provision/docker-client.ts";
 import { resourceLabels } from "./labels.ts";
 
 /** How buildkitd containers get the rights they need to run RUN steps. */
@@ -24,7 +24,6 @@ export function detectPrivilegeMode(image: string, command: string[]): Promise<P
   if (forced === "1") return Promise.resolve("privileged");
   if (forced === "0") return Promise.resolve("capabilities");
   detected ??= (async () => {
-    const docker = new Dockerode();
     const container = await docker.createContainer({
       Image: image,
       Entrypoint: command,

@@ -18,7 +18,7 @@ export interface BaseImageRecipe {
   /** What scenarios write in `{{image:<name>}}`. */
   readonly name: string;
   readonly description: string;
-  entries(): Promise<TarEntrySpec[]>;
+  entries(): Promise<readonly TarEntrySpec[]>;
   /** Runtime defaults (Env, Cmd) of the image. */
   readonly config?: ContainerConfig;
 }
@@ -37,8 +37,21 @@ const PAYLOAD_SIZE = 64 * 1024;
 const dir = (path: string, mode = 0o755): TarEntrySpec => ({ type: "directory", path, mode });
 const file = (path: string, content: string | Uint8Array, mode = 0o644): TarEntrySpec => ({ type: "file", path, mode, content });
 
-/** Like the official busybox image: no /dev, /proc or /sys in the layer. */
-async function busyboxEntries(): Promise<TarEntrySpec[]> {
+let busyboxLayer: Promise<readonly TarEntrySpec[]> | undefined;
+
+/**
+ * Like the official busybox image: no /dev, /proc or /sys in the layer. Read once per
+ * process (two base images and every environment start use it); a failure is not kept.
+ */
+function busyboxEntries(): Promise<readonly TarEntrySpec[]> {
+  busyboxLayer ??= readBusyboxEntries().catch((err: unknown) => {
+    busyboxLayer = undefined;
+    throw err;
+  });
+  return busyboxLayer;
+}
+
+async function readBusyboxEntries(): Promise<TarEntrySpec[]> {
   const path = HOST_PACKAGES.busyboxStatic.provides;
   const hint = `sudo apt-get install -y ${HOST_PACKAGES.busyboxStatic.name}`;
   await ensureHostPackages([HOST_PACKAGES.busyboxStatic], "The busybox base images");

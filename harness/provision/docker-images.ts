@@ -2,12 +2,12 @@ import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import Dockerode from "dockerode";
+import type Dockerode from "dockerode";
 import tar from "tar-stream";
 import { HarnessError } from "../errors.ts";
+import { docker } from "./docker-client.ts";
 import { log } from "../log.ts";
 
-export const docker = new Dockerode();
 
 /** Labels this project puts on every image it builds, saying how it was made. */
 export const LABEL_PREFIX = "org.buildkit-repro";

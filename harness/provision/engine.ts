@@ -19,6 +19,7 @@ const READY_TIMEOUT_MS = 60_000;
 
 async function ping(): Promise<{ serverVersion: string; apiVersion: string } | undefined> {
   try {
+    // A new client per ping, not the shared one: it must see the DOCKER_HOST of this moment.
     const docker = new Dockerode();
     const version = await docker.version();
     return { serverVersion: version.Version, apiVersion: version.ApiVersion };
