@@ -39,7 +39,9 @@ try {
   const run = await runScenario(scenario, env, images);
   const overhead = run.wallMs / run.buildctlWallMs;
   console.log(`BuildKit ${version}: ${env.description.buildkitImage.description}`);
-  console.log(`environment start→ready: median ${median(starts)} ms over ${starts.length} (min ${Math.min(...starts)}, max ${Math.max(...starts)}); stop ${median(stops)} ms`);
+  console.log(
+    `environment start→ready: median ${median(starts)} ms over ${starts.length} (min ${Math.min(...starts)}, max ${Math.max(...starts)}); stop ${median(stops)} ms`,
+  );
   console.log(`base images pushed in ${baseImagesMs} ms; fresh builder start→ready: median ${median(fresh)} ms`);
   console.log(`scenario ${run.scenario}: ${run.builds.length} builds, wall ${run.wallMs} ms, buildctl ${Math.round(run.buildctlWallMs)} ms`);
   console.log(`harness overhead ratio (scenario wall / buildctl wall): ${overhead.toFixed(2)}`);

@@ -36,7 +36,12 @@ export async function runCorpus(version: string, scenarios: readonly Scenario[],
     const results: ScenarioRun[] = [];
     for (const scenario of scenarios) {
       const run = await runScenario(scenario, env, images);
-      if (interrupted()) throw new HarnessError("INTERRUPTED", `Interrupted during ${scenario.id}; no verdict is reported.`, "Run again; everything this run created has been removed.");
+      if (interrupted())
+        throw new HarnessError(
+          "INTERRUPTED",
+          `Interrupted during ${scenario.id}; no verdict is reported.`,
+          "Run again; everything this run created has been removed.",
+        );
       results.push(run);
       onResult?.(run);
     }

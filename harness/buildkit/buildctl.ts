@@ -9,9 +9,9 @@ import { performance } from "node:perf_hooks";
 import { ExecaError, execa } from "execa";
 import { file as tmpFile } from "tmp-promise";
 import { HarnessError } from "../errors.ts";
-import { buildctlBuildArgs, type BuildRequest } from "./build-request.ts";
+import { type BuildRequest, buildctlBuildArgs } from "./build-request.ts";
 import { clientSupports, parseClientVersion } from "./client-features.ts";
-import { parseDiskUsageJson, parseDiskUsageVerbose, type DiskUsageRecord } from "./disk-usage.ts";
+import { type DiskUsageRecord, parseDiskUsageJson, parseDiskUsageVerbose } from "./disk-usage.ts";
 import { parseProgress } from "./progress/parse.ts";
 import { lastErrorLine, type ProgressFormat, type StepResult } from "./progress/step.ts";
 import { parseWorkersJson, parseWorkersVerbose, type WorkerInfo } from "./workers.ts";
@@ -119,13 +119,7 @@ export class Buildctl {
     const tmp = req.metadataFile === undefined ? await tmpFile({ prefix: "buildctl-metadata-", postfix: ".json" }) : undefined;
     const metadataFile = req.metadataFile ?? tmp!.path;
     try {
-      const args = [
-        "--addr",
-        this.addr,
-        "build",
-        `--progress=${progressFormat}`,
-        ...buildctlBuildArgs({ ...req, metadataFile }),
-      ];
+      const args = ["--addr", this.addr, "build", `--progress=${progressFormat}`, ...buildctlBuildArgs({ ...req, metadataFile })];
       const out = await this.run(args, { signal: options.signal, timeoutMs: options.timeoutMs, discardStdout: true });
       const progress = parseProgress(progressFormat, out.stderr);
       const result: BuildResult = {
@@ -238,12 +232,9 @@ export class Buildctl {
           { cause: result },
         );
       }
-      throw new HarnessError(
-        "BUILDCTL_FAILED",
-        `buildctl did not exit normally (${result.signal ?? code ?? "unknown"}): ${command}`,
-        undefined,
-        { cause: result },
-      );
+      throw new HarnessError("BUILDCTL_FAILED", `buildctl did not exit normally (${result.signal ?? code ?? "unknown"}): ${command}`, undefined, {
+        cause: result,
+      });
     }
     return {
       exitCode: exitCode ?? 1,
@@ -263,7 +254,10 @@ export class Buildctl {
 }
 
 function lastNonEmptyLine(text: string): string | undefined {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines[lines.length - 1];
 }
 

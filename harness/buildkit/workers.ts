@@ -60,7 +60,10 @@ export function parseWorkersVerbose(stdout: string): WorkerInfo[] {
         current = { id: value!.trim(), labels: {}, platforms: [] };
         workers.push(current);
       } else if (key === "Platforms" && current) {
-        current.platforms = value!.split(",").map((s) => s.trim()).filter(Boolean);
+        current.platforms = value!
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
       } else if (key === "BuildKit" && current) {
         const [pkg, version, revision] = value!.trim().split(/\s+/);
         current.buildkitVersion = { package: pkg, version, revision };

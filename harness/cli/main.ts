@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runCorpus } from "../corpus.ts";
-import { runId } from "../environment/labels.ts";
 import { sweepOrphans } from "../environment/cleanup.ts";
+import { runId } from "../environment/labels.ts";
 import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
 import { ensureEngine } from "../provision/engine.ts";
@@ -29,28 +29,46 @@ commands:
 async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { version: { type: "string", multiple: true }, scenario: { type: "string", multiple: true }, scenarios: { type: "string" }, reports: { type: "string" } },
+    options: {
+      version: { type: "string", multiple: true },
+      scenario: { type: "string", multiple: true },
+      scenarios: { type: "string" },
+      reports: { type: "string" },
+    },
   });
   const versions = values.version ?? [defaultVersion()];
   const root = values.scenarios ? resolve(values.scenarios) : SCENARIOS;
   const all = discoverScenarios(root).map(loadScenario);
-  if (all.length === 0) throw new HarnessError("SCENARIO_INVALID", `No scenario folders (with a scenario.yaml) under ${root}.`, "Point --scenarios at a folder of scenario folders.");
+  if (all.length === 0)
+    throw new HarnessError(
+      "SCENARIO_INVALID",
+      `No scenario folders (with a scenario.yaml) under ${root}.`,
+      "Point --scenarios at a folder of scenario folders.",
+    );
   const wanted = values.scenario ?? [];
   const unknown = wanted.filter((id) => !all.some((s) => s.id === id));
-  if (unknown.length > 0) throw new HarnessError("SCENARIO_INVALID", `No scenario with id ${unknown.join(", ")} under ${root}.`, "`npm run repro -- list` shows the ids.");
+  if (unknown.length > 0)
+    throw new HarnessError("SCENARIO_INVALID", `No scenario with id ${unknown.join(", ")} under ${root}.`, "`npm run repro -- list` shows the ids.");
   const scenarios = wanted.length > 0 ? all.filter((s) => wanted.includes(s.id)) : all;
   const startedAt = new Date();
   const environments = [];
   for (const version of versions) {
     environments.push(
-      await runCorpus(version, scenarios, (r) => process.stderr.write(`[verdict] ${r.scenario} on ${r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`)),
+      await runCorpus(version, scenarios, (r) =>
+        process.stderr.write(`[verdict] ${r.scenario} on ${r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`),
+      ),
     );
   }
   const results = collectResults(runId(), startedAt, environments);
   const { dir, latest } = await writeReport(results, values.reports ? resolve(values.reports) : REPORTS);
   process.stdout.write(`report: ${dir}/results.json and summary.md (also in ${latest})\n`);
   for (const env of environments) process.stdout.write(`BuildKit ${env.environment.buildkitVersion}: ${env.environment.buildkitImage.description}\n`);
-  process.stdout.write(`verdicts: ${Object.entries(results.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(", ")}\n`);
+  process.stdout.write(
+    `verdicts: ${Object.entries(results.counts)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ")}\n`,
+  );
   for (const l of results.loud) process.stdout.write(`NEEDS ATTENTION: ${l.scenario} on ${l.buildkitVersion}: ${l.verdict}: ${l.reason}\n`);
   return results.loud.length > 0 ? 1 : 0;
 }
@@ -84,13 +102,17 @@ async function main(argv: string[]): Promise<number> {
     }
     case "versions":
       for (const v of supportedVersions()) {
-        process.stdout.write(`${v.version}${v.version === defaultVersion() ? " (default)" : ""}\t${v.officialDigest ? `official moby/buildkit:${v.version}@${v.officialDigest}, else local build` : "unpinned: local build from the Go module"}\n`);
+        process.stdout.write(
+          `${v.version}${v.version === defaultVersion() ? " (default)" : ""}\t${v.officialDigest ? `official moby/buildkit:${v.version}@${v.officialDigest}, else local build` : "unpinned: local build from the Go module"}\n`,
+        );
       }
       return 0;
     case "ensure-engine": {
       const engine = await ensureEngine();
       await sweepOrphans();
-      process.stdout.write(`Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.provenance === "started" ? "started by this command" : "already running"}\n`);
+      process.stdout.write(
+        `Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.provenance === "started" ? "started by this command" : "already running"}\n`,
+      );
       return 0;
     }
     default:

@@ -1,8 +1,8 @@
-import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import tar from "tar-stream";
 import { execa } from "execa";
+import tar from "tar-stream";
 import { HarnessError } from "../errors.ts";
 import { cacheDir } from "../provision/cache-dir.ts";
 import { docker } from "../provision/docker-client.ts";

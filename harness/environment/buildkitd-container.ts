@@ -2,10 +2,10 @@ import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontai
 import { Buildctl } from "../buildkit/buildctl.ts";
 import { workerSnapshotter } from "../buildkit/workers.ts";
 import { HarnessError } from "../errors.ts";
-import type { BuildctlBinary } from "./buildctl-binary.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
-import { LoopbackContainer } from "./loopback-container.ts";
+import type { BuildctlBinary } from "./buildctl-binary.ts";
 import { resourceLabels } from "./labels.ts";
+import { LoopbackContainer } from "./loopback-container.ts";
 import type { PrivilegeMode } from "./privilege.ts";
 
 const PORT = 1234;
@@ -125,5 +125,9 @@ async function waitForWorker(buildctl: BuildctlBinary, addr: string, timeoutMs =
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new HarnessError("DAEMON_NOT_READY", `buildkitd at ${addr} did not answer gRPC within ${timeoutMs / 1000} s: ${last}`, "Check the container's logs for why buildkitd is not serving.");
+  throw new HarnessError(
+    "DAEMON_NOT_READY",
+    `buildkitd at ${addr} did not answer gRPC within ${timeoutMs / 1000} s: ${last}`,
+    "Check the container's logs for why buildkitd is not serving.",
+  );
 }

@@ -5,7 +5,6 @@ import { log } from "../log.ts";
 import { docker } from "../provision/docker-client.ts";
 import { LABEL_CREATOR_PID, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
 
-
 export interface SweepResult {
   containers: number;
   networks: number;
@@ -18,18 +17,27 @@ async function sweep(shouldRemove: (labels: Record<string, string>) => boolean):
   const filters = JSON.stringify({ label: [LABEL_RUN] });
   for (const c of await docker.listContainers({ all: true, filters })) {
     if (!shouldRemove(c.Labels)) continue;
-    await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
     result.containers++;
   }
   for (const n of await docker.listNetworks({ filters })) {
     if (!shouldRemove(n.Labels ?? {})) continue;
-    await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
     result.networks++;
   }
   const { Volumes } = await docker.listVolumes({ filters });
   for (const v of Volumes ?? []) {
     if (!shouldRemove(v.Labels ?? {})) continue;
-    await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getVolume(v.Name)
+      .remove({ force: true })
+      .catch(() => undefined);
     result.volumes++;
   }
   return result;

@@ -1,18 +1,18 @@
 import type { StartedNetwork } from "testcontainers";
-import { ensureEngine, type EngineInfo } from "../provision/engine.ts";
-import { provisionBuildkitImage } from "../provision/buildkit-image.ts";
-import { provisionRegistryImage } from "../provision/registry-image.ts";
-import type { ProvisionedImage } from "../provision/image-source.ts";
-import { lookupVersion } from "../provision/versions.ts";
 import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
-import { buildctlFromImage, type BuildctlBinary } from "./buildctl-binary.ts";
-import { startBuildkitd, type StartedBuildkitd } from "./buildkitd-container.ts";
+import { provisionBuildkitImage } from "../provision/buildkit-image.ts";
+import { type EngineInfo, ensureEngine } from "../provision/engine.ts";
+import type { ProvisionedImage } from "../provision/image-source.ts";
+import { provisionRegistryImage } from "../provision/registry-image.ts";
+import { lookupVersion } from "../provision/versions.ts";
+import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
+import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
 import { removeRunOnSignal, sweepOrphans, sweepRun } from "./cleanup.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
-import { startRegistry, type StartedRegistry } from "./registry-container.ts";
+import { type StartedRegistry, startRegistry } from "./registry-container.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // Ryuk's image cannot be pulled offline; cleanup.ts does its job.
 // Ports are published on 127.0.0.1 only. Where /.dockerenv exists (a CI sandbox that is
@@ -75,7 +75,10 @@ export class BuildkitEnvironment implements AsyncDisposable {
       const description: EnvironmentDescription = { buildkitVersion: entry.version, buildkitImage, buildctl, registryImage, privilege, engine };
       const daemon = await startBuildkitd({ image: buildkitImage, network, registryHost: registry.hostInNetwork, privilege, buildctl });
       const timings = { startToReadyMs: Date.now() - started, provisionMs };
-      log("environment", `BuildKit ${entry.version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`);
+      log(
+        "environment",
+        `BuildKit ${entry.version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
+      );
       return new BuildkitEnvironment(description, network, registry, daemon, timings);
     } catch (err) {
       await registry?.container.stop().catch(() => undefined);

@@ -2,8 +2,8 @@ import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontai
 import { HarnessError } from "../errors.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { REGISTRY_CONFIG } from "../provision/registry-image.ts";
-import { LoopbackContainer } from "./loopback-container.ts";
 import { resourceLabels } from "./labels.ts";
+import { LoopbackContainer } from "./loopback-container.ts";
 
 /** The name builders use for the registry inside the environment's network. */
 export const REGISTRY_ALIAS = "registry";

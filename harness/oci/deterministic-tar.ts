@@ -21,7 +21,8 @@ const MAX_OCTAL_11 = 8 ** 11 - 1;
 
 export function writeDeterministicTar(entries: readonly TarEntrySpec[], options: DeterministicTarOptions = {}): Buffer {
   const mtime = options.mtime ?? 0;
-  if (!Number.isInteger(mtime) || mtime < 0 || mtime > MAX_OCTAL_11) throw new RangeError(`tar mtime must be whole seconds in [0, ${MAX_OCTAL_11}], got ${mtime}`);
+  if (!Number.isInteger(mtime) || mtime < 0 || mtime > MAX_OCTAL_11)
+    throw new RangeError(`tar mtime must be whole seconds in [0, ${MAX_OCTAL_11}], got ${mtime}`);
   const named = entries.map((spec) => ({ spec, name: normalizePath(spec.path) }));
   named.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   const parts: Buffer[] = [];

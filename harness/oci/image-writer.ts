@@ -2,7 +2,7 @@ import { gzipSync } from "node:zlib";
 import { canonicalJson } from "./canonical-json.ts";
 import { digestOf } from "./digest.ts";
 import type { RegistryClient } from "./registry-client.ts";
-import { MediaType, type ContainerConfig, type Descriptor, type HistoryEntry, type ImageConfig, type Manifest } from "./types.ts";
+import { type ContainerConfig, type Descriptor, type HistoryEntry, type ImageConfig, type Manifest, MediaType } from "./types.ts";
 
 export interface ImageSpec {
   /** Uncompressed tars, bottom layer first. */
@@ -57,7 +57,11 @@ export function buildImageDocuments(spec: ImageSpec): ImageDocuments {
   const gzip = spec.compression === "gzip";
   // Level 9 and no file name or time in the gzip header: the same tar gives the same blob.
   const blobs = spec.layers.map((tar) => (gzip ? gzipSync(tar, { level: 9 }) : tar));
-  const layers: Descriptor[] = blobs.map((blob) => ({ mediaType: gzip ? MediaType.ociLayerTarGzip : MediaType.ociLayerTar, digest: digestOf(blob), size: blob.length }));
+  const layers: Descriptor[] = blobs.map((blob) => ({
+    mediaType: gzip ? MediaType.ociLayerTarGzip : MediaType.ociLayerTar,
+    digest: digestOf(blob),
+    size: blob.length,
+  }));
   const config: ImageConfig = {
     created: spec.config.created,
     architecture: spec.config.architecture,

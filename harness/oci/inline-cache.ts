@@ -87,7 +87,7 @@ export function decodeInlineCache(config: ImageConfig): InlineCacheConfig | unde
   if (json === undefined) return undefined;
   const records = Array.isArray(json) ? json : isObject(json) ? (json.records ?? []) : undefined;
   if (!Array.isArray(records)) throw new InlineCacheFormatError(`${INLINE_CACHE_KEY} holds neither a records array nor a cache config object`);
-  records.forEach((r, i) => checkRecord(r, i));
+  for (const [i, r] of records.entries()) checkRecord(r, i);
   const layers = !Array.isArray(json) && isObject(json) && Array.isArray(json.layers) ? (json.layers as CacheLayer[]) : undefined;
   return { records: records as CacheRecord[], ...(layers ? { layers } : {}) };
 }

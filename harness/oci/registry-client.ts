@@ -2,16 +2,16 @@ import { HarnessError } from "../errors.ts";
 import { digestMismatch, digestOf, isDigest } from "./digest.ts";
 import {
   ATTESTATION_MANIFEST,
-  IMAGE_MANIFEST_MEDIA_TYPES,
-  INDEX_MEDIA_TYPES,
-  MANIFEST_MEDIA_TYPES,
-  REFERENCE_TYPE_ANNOTATION,
-  isIndex,
   type Descriptor,
+  IMAGE_MANIFEST_MEDIA_TYPES,
   type ImageConfig,
+  INDEX_MEDIA_TYPES,
   type Index,
+  isIndex,
+  MANIFEST_MEDIA_TYPES,
   type Manifest,
   type Platform,
+  REFERENCE_TYPE_ANNOTATION,
 } from "./types.ts";
 
 export interface FetchedManifest {
@@ -135,12 +135,7 @@ export class RegistryClient {
     // Location may be relative and may already carry a query (the upload state).
     const uploadUrl = new URL(location, `${this.baseUrl}/`);
     uploadUrl.searchParams.set("digest", digest);
-    const done = await this.request(
-      "PUT",
-      uploadUrl.toString(),
-      { headers: { "Content-Type": "application/octet-stream" }, body: bytes },
-      [201],
-    );
+    const done = await this.request("PUT", uploadUrl.toString(), { headers: { "Content-Type": "application/octet-stream" }, body: bytes }, [201]);
     const stored = done.headers.get("docker-content-digest");
     if (stored && stored !== digest) throw registryError("PUT", uploadUrl.toString(), `the registry stored the blob as ${stored}, not ${digest}`);
     return digest;
@@ -194,7 +189,11 @@ export class RegistryClient {
 }
 
 function registryError(method: string, url: string, problem: string): HarnessError {
-  return new HarnessError("REGISTRY_ERROR", `${method} ${url}: ${problem}`, "The registry's content does not match what was asked for; recreate the environment and push again.");
+  return new HarnessError(
+    "REGISTRY_ERROR",
+    `${method} ${url}: ${problem}`,
+    "The registry's content does not match what was asked for; recreate the environment and push again.",
+  );
 }
 
 function parseManifest(bytes: Buffer, method: string, url: string): Index | Manifest {

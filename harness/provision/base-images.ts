@@ -59,7 +59,9 @@ async function readBusyboxEntries(): Promise<TarEntrySpec[]> {
   try {
     binary = await readFile(path);
   } catch (err) {
-    throw new HarnessError("IMAGE_PROVISION_FAILED", `the busybox base image needs a static busybox at ${path}: ${(err as Error).message}`, hint, { cause: err });
+    throw new HarnessError("IMAGE_PROVISION_FAILED", `the busybox base image needs a static busybox at ${path}: ${(err as Error).message}`, hint, {
+      cause: err,
+    });
   }
   let interpreter: string | undefined;
   try {
@@ -68,7 +70,11 @@ async function readBusyboxEntries(): Promise<TarEntrySpec[]> {
     throw new HarnessError("IMAGE_PROVISION_FAILED", `${path} is not a usable busybox binary: ${(err as Error).message}`, hint, { cause: err });
   }
   if (interpreter !== undefined) {
-    throw new HarnessError("IMAGE_PROVISION_FAILED", `${path} is dynamically linked (interpreter ${interpreter}), so it cannot run alone in an image`, `${hint} (Debian's busybox-static replaces the dynamic busybox package)`);
+    throw new HarnessError(
+      "IMAGE_PROVISION_FAILED",
+      `${path} is dynamically linked (interpreter ${interpreter}), so it cannot run alone in an image`,
+      `${hint} (Debian's busybox-static replaces the dynamic busybox package)`,
+    );
   }
   const listed = await execa(path, ["--list"], { reject: false });
   if (listed.exitCode !== 0) {
@@ -172,7 +178,10 @@ export function elfInterpreter(bytes: Uint8Array): string | undefined {
     if (u32(ph) !== PT_INTERP) continue;
     const offset = word(ph + (is64 ? 0x08 : 0x04));
     const size = word(ph + (is64 ? 0x20 : 0x10));
-    return buf.subarray(offset, offset + size).toString("latin1").replace(/\0+$/, "");
+    return buf
+      .subarray(offset, offset + size)
+      .toString("latin1")
+      .replace(/\0+$/, "");
   }
   return undefined;
 }

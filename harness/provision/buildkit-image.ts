@@ -1,10 +1,10 @@
 import { execa } from "execa";
-import { buildGoModuleCommands } from "./go-module-build.ts";
-import { LABEL_PREFIX } from "./docker-images.ts";
-import { ensureHostPackages, HOST_PACKAGES } from "./host-packages.ts";
-import { imageSourcePolicy, provisionImage, type ProvisionedImage } from "./image-source.ts";
-import { localRootfsImage } from "./local-image.ts";
 import { cacheDir } from "./cache-dir.ts";
+import { LABEL_PREFIX } from "./docker-images.ts";
+import { buildGoModuleCommands } from "./go-module-build.ts";
+import { ensureHostPackages, HOST_PACKAGES } from "./host-packages.ts";
+import { imageSourcePolicy, type ProvisionedImage, provisionImage } from "./image-source.ts";
+import { localRootfsImage } from "./local-image.ts";
 import { lookupVersion } from "./versions.ts";
 
 const MODULE = "github.com/moby/buildkit";

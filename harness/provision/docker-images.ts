@@ -5,9 +5,8 @@ import { pipeline } from "node:stream/promises";
 import type Dockerode from "dockerode";
 import tar from "tar-stream";
 import { HarnessError } from "../errors.ts";
-import { docker } from "./docker-client.ts";
 import { log } from "../log.ts";
-
+import { docker } from "./docker-client.ts";
 
 /** Labels this project puts on every image it builds, saying how it was made. */
 export const LABEL_PREFIX = "org.buildkit-repro";
@@ -60,12 +59,7 @@ async function addTree(pack: tar.Pack, dir: string, prefix: string): Promise<voi
  * one COPY, labels and an entrypoint. Uses the engine's classic builder (API build
  * version 1), which every Docker engine has and which needs no image from a registry.
  */
-export async function buildImageFromRootfs(opts: {
-  rootfs: string;
-  tag: string;
-  labels: Record<string, string>;
-  entrypoint: string[];
-}): Promise<string> {
+export async function buildImageFromRootfs(opts: { rootfs: string; tag: string; labels: Record<string, string>; entrypoint: string[] }): Promise<string> {
   const dockerfile = [
     "FROM scratch",
     "COPY rootfs/ /",
@@ -74,8 +68,11 @@ export async function buildImageFromRootfs(opts: {
   ].join("\n");
   try {
     const context = tar.pack();
-    context.entry({ name: "Dockerfile" }, dockerfile + "\n");
-    addTree(context, opts.rootfs, "rootfs").then(() => context.finalize(), (err: Error) => context.destroy(err));
+    context.entry({ name: "Dockerfile" }, `${dockerfile}\n`);
+    addTree(context, opts.rootfs, "rootfs").then(
+      () => context.finalize(),
+      (err: Error) => context.destroy(err),
+    );
     const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
       t: opts.tag,
       version: "1",

@@ -1,5 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import Dockerode from "dockerode";
 import { HarnessError } from "../errors.ts";
@@ -76,11 +76,7 @@ export async function ensureEngine(): Promise<EngineInfo> {
   await ensureHostPackages([HOST_PACKAGES.dockerEngine], "Starting a Docker engine");
   const started = await startDockerdOnce();
   if (!started) {
-    throw new HarnessError(
-      "ENGINE_PROVISION_FAILED",
-      `dockerd did not answer within ${READY_TIMEOUT_MS / 1000} s.`,
-      `Read ${DOCKERD_LOG} for why.`,
-    );
+    throw new HarnessError("ENGINE_PROVISION_FAILED", `dockerd did not answer within ${READY_TIMEOUT_MS / 1000} s.`, `Read ${DOCKERD_LOG} for why.`);
   }
   return { ...started, provenance: "started" };
 }

@@ -1,5 +1,5 @@
-import { mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { HarnessError } from "../errors.ts";
@@ -50,7 +50,7 @@ export async function buildGoModuleCommands(opts: {
     log("provision", `compiling ${opts.commands.join(", ")} of ${opts.module}@${opts.version} (a cold build takes minutes)`);
     await execa(
       "go",
-      ["build", "-trimpath", ...(opts.ldflags ? ["-ldflags", opts.ldflags] : []), "-o", opts.outDir + "/", ...opts.commands.map((c) => `./${c}`)],
+      ["build", "-trimpath", ...(opts.ldflags ? ["-ldflags", opts.ldflags] : []), "-o", `${opts.outDir}/`, ...opts.commands.map((c) => `./${c}`)],
       { cwd: dir, env },
     );
     const binaries: Record<string, string> = {};

@@ -22,7 +22,9 @@ export function isDebianLike(): boolean {
 
 function osName(): string {
   try {
-    const line = readFileSync("/etc/os-release", "utf8").split("\n").find((l) => l.startsWith("PRETTY_NAME="));
+    const line = readFileSync("/etc/os-release", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("PRETTY_NAME="));
     return line ? line.slice("PRETTY_NAME=".length).replaceAll('"', "") : process.platform;
   } catch {
     return process.platform;
@@ -65,6 +67,11 @@ export async function ensureHostPackages(packages: readonly HostPackage[], reaso
     }
     await execa(cmd, [...pre, "install", "-y", "-qq", "--no-install-recommends", ...missing.map((p) => p.name)], { env });
   } catch (err) {
-    throw new HarnessError("ENGINE_PROVISION_FAILED", `apt-get install ${names} failed: ${(err as Error).message}`, "Check apt's sources and network, then retry.", { cause: err });
+    throw new HarnessError(
+      "ENGINE_PROVISION_FAILED",
+      `apt-get install ${names} failed: ${(err as Error).message}`,
+      "Check apt's sources and network, then retry.",
+      { cause: err },
+    );
   }
 }

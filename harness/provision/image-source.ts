@@ -48,11 +48,19 @@ export async function provisionImage(opts: {
         return { reference, imageId: image.Id, source: "official", description: `official ${reference}`, labels: image.Config?.Labels ?? {} };
       }
       if (policy === "official") {
-        throw new HarnessError("IMAGE_PROVISION_FAILED", `The official ${what} ${reference} is not present and could not be pulled: ${why}`, "Check registry access, or set BUILDKIT_REPRO_IMAGES=auto to allow a local build.");
+        throw new HarnessError(
+          "IMAGE_PROVISION_FAILED",
+          `The official ${what} ${reference} is not present and could not be pulled: ${why}`,
+          "Check registry access, or set BUILDKIT_REPRO_IMAGES=auto to allow a local build.",
+        );
       }
       log("provision", `official ${what} not available (${why}); using a local build`);
     } else if (policy === "official") {
-      throw new HarnessError("IMAGE_PROVISION_FAILED", `No official digest is pinned for ${what} ${official.repository}:${official.tag}.`, "Pin one in harness/provision/buildkit-versions.json (from public pinned references), or allow a local build.");
+      throw new HarnessError(
+        "IMAGE_PROVISION_FAILED",
+        `No official digest is pinned for ${what} ${official.repository}:${official.tag}.`,
+        "Pin one in harness/provision/buildkit-versions.json (from public pinned references), or allow a local build.",
+      );
     } else {
       log("provision", `no official digest pinned for ${what} ${official.repository}:${official.tag}; using a local build`);
     }

@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { LABEL_PREFIX } from "./docker-images.ts";
 import { ensureHostPackages, HOST_PACKAGES } from "./host-packages.ts";
-import { imageSourcePolicy, provisionImage, type ProvisionedImage } from "./image-source.ts";
+import { imageSourcePolicy, type ProvisionedImage, provisionImage } from "./image-source.ts";
 import { localRootfsImage } from "./local-image.ts";
 import { versionsFile } from "./versions.ts";
 
@@ -41,6 +41,7 @@ function localRegistryImage(): Promise<ProvisionedImage> {
     describe: (labels) => `local build: ${labels[`${LABEL_PREFIX}.registry`]} (not the official image)`,
     populate: async (rootfs) => {
       await ensureHostPackages([HOST_PACKAGES.registry], "Building the registry image locally");
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
       const { stdout } = await execa("dpkg-query", ["-W", "-f", "${Version}", HOST_PACKAGES.registry.name], { reject: false });
       await rootfs.addBinaryWithLibraries(HOST_PACKAGES.registry.provides, "/bin/registry");
       await rootfs.writeFile("/etc/docker/registry/config.yml", REGISTRY_CONFIG);

@@ -33,7 +33,9 @@ export function lookupVersion(version: string): BuildkitVersion {
   if (!found) {
     throw new HarnessError(
       "UNKNOWN_BUILDKIT_VERSION",
-      `BuildKit ${version} is not in harness/provision/buildkit-versions.json (supported: ${supportedVersions().map((v) => v.version).join(", ")}).`,
+      `BuildKit ${version} is not in harness/provision/buildkit-versions.json (supported: ${supportedVersions()
+        .map((v) => v.version)
+        .join(", ")}).`,
       "Pick a listed version, or add an entry for it (officialDigest null if no public pinned digest is known).",
     );
   }

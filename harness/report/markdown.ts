@@ -1,5 +1,5 @@
-import type { RunResults } from "./results.ts";
 import type { ScenarioRun } from "../scenario/runner.ts";
+import type { RunResults } from "./results.ts";
 
 const MARK: Record<string, string> = {
   pass: "✅ pass",
@@ -15,13 +15,22 @@ function short(digest: string | undefined): string {
 }
 
 function buildTable(run: ScenarioRun): string[] {
-  const lines = ["| # | build | iteration | exit | config digest | image digest | steps cached | inline cache: records (with chains) | records that lost results since the previous run |", "|---|---|---|---|---|---|---|---|---|"];
+  const lines = [
+    "| # | build | iteration | exit | config digest | image digest | steps cached | inline cache: records (with chains) | records that lost results since the previous run |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
   for (const b of run.builds) {
     const cached = `${b.steps.filter((s) => s.cached).length}/${b.steps.length}`;
     const ic = b.inlineCache;
     const records = ic ? `${ic.records} (${ic.recordsWithChains})` : "–";
-    const lost = !ic ? "–" : ic.lostSincePreviousRun.length === 0 ? "none" : ic.lostSincePreviousRun.map((l) => `${short(l.digest)} lost ${l.lost.join("+")}`).join(", ");
-    lines.push(`| ${b.sequence} | ${b.build} | ${b.iteration ?? "–"} | ${b.exitCode} | ${short(b.configDigest)} | ${short(b.imageDigest)} | ${cached} | ${records} | ${lost} |`);
+    const lost = !ic
+      ? "–"
+      : ic.lostSincePreviousRun.length === 0
+        ? "none"
+        : ic.lostSincePreviousRun.map((l) => `${short(l.digest)} lost ${l.lost.join("+")}`).join(", ");
+    lines.push(
+      `| ${b.sequence} | ${b.build} | ${b.iteration ?? "–"} | ${b.exitCode} | ${short(b.configDigest)} | ${short(b.imageDigest)} | ${cached} | ${records} | ${lost} |`,
+    );
   }
   return lines;
 }
@@ -44,8 +53,8 @@ function verdictMatrix(results: RunResults): string[] {
     return r ? SHORT[r.verdict.kind] : "";
   };
   return [
-    "| scenario | " + versions.join(" | ") + " |",
-    "|---|" + versions.map(() => "---").join("|") + "|",
+    `| scenario | ${versions.join(" | ")} |`,
+    `|---|${versions.map(() => "---").join("|")}|`,
     ...scenarios.map((s) => `| ${s} | ${versions.map((v) => cell(s, v)).join(" | ")} |`),
     "",
   ];
@@ -92,7 +101,12 @@ export function renderMarkdown(results: RunResults): string {
     }
   }
   const c = results.counts;
-  out.push(`**Totals:** ${Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(", ")}`);
+  out.push(
+    `**Totals:** ${Object.entries(c)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ")}`,
+  );
   if (results.loud.length > 0) out.push("", `**${results.loud.length} result(s) need attention** (unexpected pass, fail or infrastructure error).`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

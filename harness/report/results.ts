@@ -18,7 +18,14 @@ export interface RunResults {
 }
 
 export function collectResults(runId: string, startedAt: Date, environments: readonly EnvironmentRun[]): RunResults {
-  const counts: Record<VerdictKind, number> = { pass: 0, "known-bug-reproduced": 0, "unexpected-pass": 0, fail: 0, "not-applicable": 0, "infrastructure-error": 0 };
+  const counts: Record<VerdictKind, number> = {
+    pass: 0,
+    "known-bug-reproduced": 0,
+    "unexpected-pass": 0,
+    fail: 0,
+    "not-applicable": 0,
+    "infrastructure-error": 0,
+  };
   const loud: RunResults["loud"][number][] = [];
   for (const env of environments) {
     for (const r of env.results) {
@@ -26,5 +33,14 @@ export function collectResults(runId: string, startedAt: Date, environments: rea
       if (r.verdict.loud) loud.push({ scenario: r.scenario, buildkitVersion: r.buildkitVersion, verdict: r.verdict.kind, reason: r.verdict.reason });
     }
   }
-  return { schemaVersion: RESULTS_SCHEMA_VERSION, runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), host: hostname(), environments, counts, loud };
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    host: hostname(),
+    environments,
+    counts,
+    loud,
+  };
 }

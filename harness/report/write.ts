@@ -11,7 +11,7 @@ export async function writeReport(results: RunResults, reportsRoot: string): Pro
   const stamp = results.startedAt.replace(/[:.]/g, "-");
   const dir = join(reportsRoot, `${stamp}-${results.runId}`);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  await writeFile(join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(dir, "summary.md"), renderMarkdown(results));
   const latest = join(reportsRoot, "latest");
   await rm(latest, { recursive: true, force: true });

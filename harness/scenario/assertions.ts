@@ -37,7 +37,10 @@ function digestOf(o: BuildObservation | undefined, kind: DigestKind): string | u
 
 function short(value: string | undefined): string {
   if (value === undefined) return "(none)";
-  return value.split(",").map((d) => d.replace(/^sha256:/, "").slice(0, 12)).join(",");
+  return value
+    .split(",")
+    .map((d) => d.replace(/^sha256:/, "").slice(0, 12))
+    .join(",");
 }
 
 function violation(o: BuildObservation | undefined): Pick<AssertionOutcome, "firstViolation"> {
@@ -142,7 +145,13 @@ function evaluateOne(assertion: Assertion, observations: readonly BuildObservati
       const x = content(a);
       const y = content(b);
       const holds = x !== undefined && y !== undefined && (x === y) === want;
-      return { description, holds, expected: want ? "the same content digest" : "different content", actual: `${a}: ${short(x)}, ${b}: ${short(y)}`, ...(holds ? {} : violation(runsOf(b).at(-1))) };
+      return {
+        description,
+        holds,
+        expected: want ? "the same content digest" : "different content",
+        actual: `${a}: ${short(x)}, ${b}: ${short(y)}`,
+        ...(holds ? {} : violation(runsOf(b).at(-1))),
+      };
     }
     case "inline-cache-keeps-results": {
       const runs = runsOf(assertion.build);
@@ -166,16 +175,27 @@ function evaluateOne(assertion: Assertion, observations: readonly BuildObservati
     case "layer-mtimes": {
       const { notAfter } = assertion;
       const which = { last: "the last layer", new: "the layers the build added", all: "every layer" }[assertion.layers];
-      return everyRun(runsOf(assertion.build), `every entry of ${which} of "${assertion.build}" has an mtime ≤ ${notAfter} (${new Date(notAfter * 1000).toISOString()})`, `no mtime after ${notAfter}`, (o) => {
-        const layers = layersOf(o);
-        if (!layers || layers.length === 0) return { ok: false, actual: "no layers were listed" };
-        const chosen = assertion.layers === "last" ? layers.slice(-1) : assertion.layers === "new" ? layers.filter((l) => !l.fromBaseImage) : layers;
-        const entries = chosen.flatMap((l) => l.entries);
-        const late = entries.filter((e) => e.mtimeEpochSeconds > notAfter);
-        return late.length === 0
-          ? { ok: true, actual: `${entries.length} entries, none later` }
-          : { ok: false, actual: `${late.length} of ${entries.length} entries later: ${late.slice(0, 8).map((e) => `${e.name} ${e.mtime}`).join(", ")}${late.length > 8 ? ", …" : ""}` };
-      });
+      return everyRun(
+        runsOf(assertion.build),
+        `every entry of ${which} of "${assertion.build}" has an mtime ≤ ${notAfter} (${new Date(notAfter * 1000).toISOString()})`,
+        `no mtime after ${notAfter}`,
+        (o) => {
+          const layers = layersOf(o);
+          if (!layers || layers.length === 0) return { ok: false, actual: "no layers were listed" };
+          const chosen = assertion.layers === "last" ? layers.slice(-1) : assertion.layers === "new" ? layers.filter((l) => !l.fromBaseImage) : layers;
+          const entries = chosen.flatMap((l) => l.entries);
+          const late = entries.filter((e) => e.mtimeEpochSeconds > notAfter);
+          return late.length === 0
+            ? { ok: true, actual: `${entries.length} entries, none later` }
+            : {
+                ok: false,
+                actual: `${late.length} of ${entries.length} entries later: ${late
+                  .slice(0, 8)
+                  .map((e) => `${e.name} ${e.mtime}`)
+                  .join(", ")}${late.length > 8 ? ", …" : ""}`,
+              };
+        },
+      );
     }
     case "whiteout": {
       const name = assertion.path.replace(/^\/+/, "");
@@ -191,24 +211,39 @@ function evaluateOne(assertion: Assertion, observations: readonly BuildObservati
     }
     case "config-key": {
       const want = assertion.present ? "present" : "absent";
-      return everyRun(runsOf(assertion.build), `the image config of "${assertion.build}" has ${assertion.present ? "" : "no "}key ${assertion.key}`, want, (o) => {
-        if (!o.config) return { ok: false, actual: "no image config was read" };
-        const present = assertion.key in o.config || (o.inlineCache !== undefined && assertion.key === "moby.buildkit.cache.v0");
-        return { ok: present === assertion.present, actual: present ? "present" : "absent" };
-      });
+      return everyRun(
+        runsOf(assertion.build),
+        `the image config of "${assertion.build}" has ${assertion.present ? "" : "no "}key ${assertion.key}`,
+        want,
+        (o) => {
+          if (!o.config) return { ok: false, actual: "no image config was read" };
+          const present = assertion.key in o.config || (o.inlineCache !== undefined && assertion.key === "moby.buildkit.cache.v0");
+          return { ok: present === assertion.present, actual: present ? "present" : "absent" };
+        },
+      );
     }
     case "config-field":
-      return everyRun(runsOf(assertion.build), `${assertion.field} in the image config of "${assertion.build}" is ${assertion.equals}`, assertion.equals, (o) => {
-        const value = fieldAt(o.config, assertion.field);
-        const text = value === undefined ? "(absent)" : typeof value === "string" ? value : JSON.stringify(value);
-        return { ok: text === assertion.equals, actual: text };
-      });
+      return everyRun(
+        runsOf(assertion.build),
+        `${assertion.field} in the image config of "${assertion.build}" is ${assertion.equals}`,
+        assertion.equals,
+        (o) => {
+          const value = fieldAt(o.config, assertion.field);
+          const text = value === undefined ? "(absent)" : typeof value === "string" ? value : JSON.stringify(value);
+          return { ok: text === assertion.equals, actual: text };
+        },
+      );
     case "metadata-key": {
       const want = assertion.present ? "present" : "absent";
-      return everyRun(runsOf(assertion.build), `the metadata file of "${assertion.build}" has ${assertion.present ? "" : "no "}key ${assertion.key}`, want, (o) => {
-        const present = Object.keys(o.metadata).some((k) => k === assertion.key || k.startsWith(`${assertion.key}/`));
-        return { ok: present === assertion.present, actual: present ? "present" : "absent" };
-      });
+      return everyRun(
+        runsOf(assertion.build),
+        `the metadata file of "${assertion.build}" has ${assertion.present ? "" : "no "}key ${assertion.key}`,
+        want,
+        (o) => {
+          const present = Object.keys(o.metadata).some((k) => k === assertion.key || k.startsWith(`${assertion.key}/`));
+          return { ok: present === assertion.present, actual: present ? "present" : "absent" };
+        },
+      );
     }
   }
 }
@@ -221,7 +256,9 @@ export function buildsSucceeded(observations: readonly BuildObservation[]): Asse
     control: true,
     holds: !failed,
     expected: "exit code 0 from every buildctl build",
-    actual: failed ? `build "${failed.build}" (${where(failed)}) exited ${failed.exitCode}: ${failed.error ?? "no error text"}` : `${observations.length} build(s) succeeded`,
+    actual: failed
+      ? `build "${failed.build}" (${where(failed)}) exited ${failed.exitCode}: ${failed.error ?? "no error text"}`
+      : `${observations.length} build(s) succeeded`,
     ...violation(failed),
   };
 }

@@ -14,7 +14,7 @@ export class FieldReader {
     if (value === undefined) return "nothing";
     if (value === null) return "null";
     if (Array.isArray(value)) return `a list of ${value.length}`;
-    if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+    if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
     if (typeof value === "object") return `a mapping with keys ${Object.keys(value).join(", ") || "(none)"}`;
     return `${typeof value} ${String(value)}`;
   }

@@ -5,7 +5,19 @@ import YAML from "yaml";
 import { HarnessError } from "../errors.ts";
 import { FieldReader } from "./fields.ts";
 import { TEMPLATE_NAMES, templateReferences } from "./template.ts";
-import { ASSERTION_KINDS, EDIT_OPS, LAYER_SELECTIONS, type Assertion, type BuildStep, type DigestKind, type EditStep, type KnownBug, type Scenario, type Step, type TypedAttrs } from "./types.ts";
+import {
+  ASSERTION_KINDS,
+  type Assertion,
+  type BuildStep,
+  type DigestKind,
+  EDIT_OPS,
+  type EditStep,
+  type KnownBug,
+  LAYER_SELECTIONS,
+  type Scenario,
+  type Step,
+  type TypedAttrs,
+} from "./types.ts";
 
 export const SCENARIO_FILE = "scenario.yaml";
 export const STEP_KINDS = ["build", "prune", "fresh-builder", "repeat", ...EDIT_OPS] as const;
@@ -70,7 +82,7 @@ function readScenario(r: FieldReader, doc: unknown, dir: string, file: string): 
 function readRange(r: FieldReader, obj: Record<string, unknown>, key: string, path: string, optional: boolean): string | undefined {
   const value = r.string(obj, key, path, { optional });
   if (value !== undefined && semver.validRange(value) === null) {
-    r.problem(`${path ? path + "." : ""}${key}`, `${JSON.stringify(value)} is not a semver range (e.g. ">=0.10.0 <0.13.0")`);
+    r.problem(`${path ? `${path}.` : ""}${key}`, `${JSON.stringify(value)} is not a semver range (e.g. ">=0.10.0 <0.13.0")`);
     return undefined;
   }
   return value;
@@ -97,7 +109,8 @@ function readKnownBug(r: FieldReader, value: unknown, path: string): KnownBug | 
       r.onlyKeys(racyObj, `${path}.racy`, ["atLeast", "of"]);
       const atLeast = r.integer(racyObj, "atLeast", `${path}.racy`, { min: 1 });
       const of = r.integer(racyObj, "of", `${path}.racy`, { min: 1 });
-      if (atLeast !== undefined && of !== undefined && (of < atLeast || of > 20)) r.problem(`${path}.racy.of`, `must be between atLeast (${atLeast}) and 20, found ${of}`);
+      if (atLeast !== undefined && of !== undefined && (of < atLeast || of > 20))
+        r.problem(`${path}.racy.of`, `must be between atLeast (${atLeast}) and 20, found ${of}`);
       else if (atLeast !== undefined && of !== undefined) racy = { atLeast, of };
     }
     if (status !== "reproduces") r.problem(`${path}.racy`, `only goes with status "reproduces"`);
@@ -176,7 +189,8 @@ function readSteps(r: FieldReader, list: unknown[], path: string, scope: StepSco
         r.onlyKeys(obj, bodyPath, ["times", "extendTo", "steps"]);
         const times = r.integer(obj, "times", bodyPath, { min: 1 });
         const extendTo = r.integer(obj, "extendTo", bodyPath, { min: 1, optional: true });
-        if (times !== undefined && extendTo !== undefined && extendTo < times) r.problem(`${bodyPath}.extendTo`, `must be ≥ times (${times}), found ${extendTo}`);
+        if (times !== undefined && extendTo !== undefined && extendTo < times)
+          r.problem(`${bodyPath}.extendTo`, `must be ≥ times (${times}), found ${extendTo}`);
         const steps = readSteps(r, r.list(obj, "steps", bodyPath, { nonEmpty: true }), `${bodyPath}.steps`, { ...scope, inRepeat: true });
         if (times === undefined) return [];
         return [{ kind: "repeat", times, extendTo: extendTo ?? times, steps }];
@@ -228,7 +242,8 @@ function readEdit(r: FieldReader, op: EditStep["op"], body: unknown, path: strin
       return safe ? { kind: "edit", op, path: safe } : undefined;
     case "copy": {
       const fromValue = r.string(obj, "from", path);
-      const from = fromValue !== undefined ? insideScenario(r, dir, fromValue, `${path}.from`, scope.created.has(normalize(fromValue)) ? "new-file" : "file") : undefined;
+      const from =
+        fromValue !== undefined ? insideScenario(r, dir, fromValue, `${path}.from`, scope.created.has(normalize(fromValue)) ? "new-file" : "file") : undefined;
       return safe && from ? { kind: "edit", op, from, path: safe } : undefined;
     }
   }
@@ -315,13 +330,25 @@ function readBuild(r: FieldReader, body: unknown, path: string, scope: StepScope
   const importCache = r.list(obj, "importCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.importCache[${i}]`, inRepeat) ?? []);
   const exportCache = r.list(obj, "exportCache", path, { optional: true }).flatMap((c, i) => readTypedAttrs(r, c, `${path}.exportCache[${i}]`, inRepeat) ?? []);
   const output = obj.output === undefined ? undefined : readTypedAttrs(r, obj.output, `${path}.output`, inRepeat);
-  if (obj.output === undefined) r.problem(`${path}.output`, "is required (e.g. type: image, name: \"{{registry}}/{{scenario}}:latest\", push: true)");
+  if (obj.output === undefined) r.problem(`${path}.output`, 'is required (e.g. type: image, name: "{{registry}}/{{scenario}}:latest", push: true)');
   const policyValue = r.string(obj, "sourcePolicy", path, { optional: true });
   const sourcePolicy = policyValue !== undefined ? insideScenario(r, dir, policyValue, `${path}.sourcePolicy`, "file") : undefined;
   if (sourcePolicy) checkTemplates(r, readFileSync(join(dir, sourcePolicy), "utf8"), `${path}.sourcePolicy (${sourcePolicy})`, inRepeat);
   const noCache = r.boolean(obj, "noCache", path);
   if (!name || !context || !dockerfile || !output || (policyValue !== undefined && !sourcePolicy)) return undefined;
-  return { kind: "build", name, context, dockerfile, buildArgs, frontendOpts, importCache, exportCache, output, ...(sourcePolicy ? { sourcePolicy } : {}), noCache };
+  return {
+    kind: "build",
+    name,
+    context,
+    dockerfile,
+    buildArgs,
+    frontendOpts,
+    importCache,
+    exportCache,
+    output,
+    ...(sourcePolicy ? { sourcePolicy } : {}),
+    noCache,
+  };
 }
 
 function readBuildRef(r: FieldReader, obj: Record<string, unknown>, path: string, builds: ReadonlySet<string>): string | undefined {
@@ -367,7 +394,8 @@ function readAssertion(r: FieldReader, value: unknown, path: string, builds: Rea
   const obj = r.object(body, at);
   if (!obj) return undefined;
   const versions = readRange(r, obj, "versions", at, true);
-  if (obj.control !== undefined && typeof obj.control !== "boolean") r.problem(`${at}.control`, `expected true or false, found ${FieldReader.describe(obj.control)}`);
+  if (obj.control !== undefined && typeof obj.control !== "boolean")
+    r.problem(`${at}.control`, `expected true or false, found ${FieldReader.describe(obj.control)}`);
   const gate = { ...(versions ? { versions } : {}), ...(obj.control === true ? { control: true } : {}) };
   const keys = (...k: string[]) => r.onlyKeys(obj, at, [...k, "versions", "control"]);
   switch (kind) {
@@ -409,7 +437,8 @@ function readAssertion(r: FieldReader, value: unknown, path: string, builds: Rea
       const notAfter = r.integer(obj, "notAfter", at, { min: 0 });
       const layers = r.string(obj, "layers", at, { optional: true }) ?? "last";
       const selection = LAYER_SELECTIONS.find((l) => l === layers);
-      if (!selection) r.problem(`${at}.layers`, `expected one of ${LAYER_SELECTIONS.map((l) => JSON.stringify(l)).join(", ")}, found ${JSON.stringify(layers)}`);
+      if (!selection)
+        r.problem(`${at}.layers`, `expected one of ${LAYER_SELECTIONS.map((l) => JSON.stringify(l)).join(", ")}, found ${JSON.stringify(layers)}`);
       return build && notAfter !== undefined && selection ? { kind, build, notAfter, layers: selection, ...gate } : undefined;
     }
     case "whiteout": {

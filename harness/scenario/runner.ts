@@ -2,19 +2,26 @@ import { appendFile, chmod, copyFile, cp, mkdir, readFile, rm, utimes, writeFile
 import { dirname, join } from "node:path";
 import semver from "semver";
 import { dir as tmpDir } from "tmp-promise";
-import { Buildctl } from "../buildkit/buildctl.ts";
 import type { BuildRequest } from "../buildkit/build-request.ts";
+import { Buildctl } from "../buildkit/buildctl.ts";
 import type { BuildkitEnvironment } from "../environment/environment.ts";
 import { HarnessError } from "../errors.ts";
 import { interruption } from "../interruption.ts";
 import { log } from "../log.ts";
-import { INLINE_CACHE_KEY, type InlineCacheConfig, decodeInlineCache, recordsLosingResults, recordsWithChains, recordsWithLayers } from "../oci/inline-cache.ts";
+import {
+  decodeInlineCache,
+  INLINE_CACHE_KEY,
+  type InlineCacheConfig,
+  recordsLosingResults,
+  recordsWithChains,
+  recordsWithLayers,
+} from "../oci/inline-cache.ts";
 import { listLayerEntries } from "../oci/layer-entries.ts";
 import { RegistryClient } from "../oci/registry-client.ts";
-import { buildsSucceeded, evaluate, type AssertionOutcome, type ListedLayer } from "./assertions.ts";
+import { type AssertionOutcome, buildsSucceeded, evaluate, type ListedLayer } from "./assertions.ts";
 import type { BuildObservation, EventObservation, InlineCacheObservation } from "./observation.ts";
 import { renderTemplate, type TemplateContext } from "./template.ts";
-import { LAYER_ASSERTIONS, type BuildStep, type EditStep, type RepeatStep, type Scenario, type Step, type TypedAttrs } from "./types.ts";
+import { type BuildStep, type EditStep, LAYER_ASSERTIONS, type RepeatStep, type Scenario, type Step, type TypedAttrs } from "./types.ts";
 import { applies, declaredBug, infrastructureError, judgeAttempts, notApplicable, type Verdict } from "./verdict.ts";
 
 export interface ScenarioRun {
@@ -39,7 +46,10 @@ export interface ScenarioRun {
 /** The repository part of an image name like "registry:5000/some/repo:tag" (digest or tag removed). */
 function repositoryOf(name: string, registryHost: string): string | undefined {
   if (!name.startsWith(`${registryHost}/`)) return undefined;
-  return name.slice(registryHost.length + 1).replace(/@sha256:[0-9a-f]+$/, "").replace(/:[^/:]+$/, "");
+  return name
+    .slice(registryHost.length + 1)
+    .replace(/@sha256:[0-9a-f]+$/, "")
+    .replace(/:[^/:]+$/, "");
 }
 
 function renderMap(map: Readonly<Record<string, string>>, ctx: TemplateContext): Record<string, string> {
@@ -214,7 +224,12 @@ class ScenarioExecution {
       metadata: result.metadata,
       steps: result.steps
         .filter((s) => !s.internal)
-        .map((s) => ({ step: s.instruction ?? s.name, cached: s.cached, ...(s.error ? { error: s.error } : {}), ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}) })),
+        .map((s) => ({
+          step: s.instruction ?? s.name,
+          cached: s.cached,
+          ...(s.error ? { error: s.error } : {}),
+          ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
+        })),
       command: result.command,
     };
     this.builds.push(observation);
@@ -223,7 +238,9 @@ class ScenarioExecution {
       this.scenario.id,
       `${step.name}${iteration !== undefined ? ` #${iteration}` : ""}: exit ${result.exitCode}, config ${configDigest?.slice(7, 19) ?? "-"}, ` +
         `${observation.steps.filter((s) => s.cached).length}/${observation.steps.length} steps cached` +
-        (ic ? `, inline cache: ${ic.records} records, ${ic.recordsWithChains} with chains${ic.lostSincePreviousRun.length > 0 ? `, ${ic.lostSincePreviousRun.length} lost results` : ""}` : "") +
+        (ic
+          ? `, inline cache: ${ic.records} records, ${ic.recordsWithChains} with chains${ic.lostSincePreviousRun.length > 0 ? `, ${ic.lostSincePreviousRun.length} lost results` : ""}`
+          : "") +
         `, ${Math.round(result.wallMs)} ms`,
     );
   }
@@ -248,7 +265,8 @@ class ScenarioExecution {
     const image = await this.registry.resolveImageManifest(repo, imageDigest);
     const { config } = await this.registry.getConfig(repo, image.manifest);
     if (this.needsLayers) {
-      const base = await (this.baseDiffIds ??= this.readBaseDiffIds());
+      this.baseDiffIds ??= this.readBaseDiffIds();
+      const base = await this.baseDiffIds;
       const diffIds = config.rootfs?.diff_ids ?? [];
       const listed: ListedLayer[] = [];
       for (const [i, layer] of image.manifest.layers.entries()) {
@@ -286,7 +304,16 @@ export async function runScenario(scenario: Scenario, env: BuildkitEnvironment, 
     buildkitVersion: version,
   };
   if (!applies(scenario, version)) {
-    return { ...base, verdict: notApplicable(scenario, version), outcomes: [], skippedAssertions: scenario.assertions.length, builds: [], events: [], wallMs: 0, buildctlWallMs: 0 };
+    return {
+      ...base,
+      verdict: notApplicable(scenario, version),
+      outcomes: [],
+      skippedAssertions: scenario.assertions.length,
+      builds: [],
+      events: [],
+      wallMs: 0,
+      buildctlWallMs: 0,
+    };
   }
   const started = Date.now();
   const racy = declaredBug(scenario, version);

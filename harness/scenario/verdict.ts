@@ -65,11 +65,18 @@ export function judge(scenario: Scenario, version: string, outcomes: readonly As
   const bug = declaredBug(scenario, version);
   const failedControls = failing.filter((o) => o.control);
   if (failedControls.length > 0) {
-    return make("fail", `a control failed${bug ? ` (it must hold even where ${bug.reference} is declared)` : ""}: ${failedControls.map((o) => o.description).join("; ")}`);
+    return make(
+      "fail",
+      `a control failed${bug ? ` (it must hold even where ${bug.reference} is declared)` : ""}: ${failedControls.map((o) => o.description).join("; ")}`,
+    );
   }
   if (failing.length === 0) {
     return bug
-      ? make("unexpected-pass", `every expectation held, but ${bug.reference} is declared to reproduce on ${bug.versions}: fixed, or the scenario no longer reproduces it`, bug)
+      ? make(
+          "unexpected-pass",
+          `every expectation held, but ${bug.reference} is declared to reproduce on ${bug.versions}: fixed, or the scenario no longer reproduces it`,
+          bug,
+        )
       : make("pass", "every expectation held");
   }
   const what = failing.map((o) => o.description).join("; ");

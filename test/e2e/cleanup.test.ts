@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Dockerode from "dockerode";
 import { execa } from "execa";
@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import { sweepOrphans } from "../../harness/environment/cleanup.ts";
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "../../harness/environment/labels.ts";
 import { provisionRegistryImage } from "../../harness/provision/registry-image.ts";
-import { hostname } from "node:os";
 
 /**
  * Nothing leaks: after a failing run and after a run interrupted with SIGINT in the

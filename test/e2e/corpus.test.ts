@@ -34,7 +34,9 @@ describe(`corpus on BuildKit ${version}`, () => {
   for (const scenario of scenarios) {
     it(scenario.id, async () => {
       const run = await runScenario(scenario, env!, images);
-      const evidence = run.outcomes.map((o) => `${o.holds ? "holds" : "FAILS"}: ${o.description}\n    expected ${o.expected}\n    actual   ${o.actual}`).join("\n");
+      const evidence = run.outcomes
+        .map((o) => `${o.holds ? "holds" : "FAILS"}: ${o.description}\n    expected ${o.expected}\n    actual   ${o.actual}`)
+        .join("\n");
       expect(run.verdict.loud, `${run.verdict.kind}: ${run.verdict.reason}\n${evidence}`).toBe(false);
       expect(["pass", "known-bug-reproduced", "not-applicable"]).toContain(run.verdict.kind);
     });

@@ -10,9 +10,7 @@
  * line, so a stray `{` cannot swallow the rest of the stream.
  */
 
-export type JsonStreamItem =
-  | { kind: "json"; value: unknown; line: number }
-  | { kind: "text"; text: string; line: number };
+export type JsonStreamItem = { kind: "json"; value: unknown; line: number } | { kind: "text"; text: string; line: number };
 
 export interface JsonStreamScan {
   items: JsonStreamItem[];

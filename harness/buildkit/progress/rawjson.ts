@@ -7,13 +7,7 @@
  * update said so (imported-cache hits are flagged first and later updates drop the flag).
  */
 import { scanJsonStream } from "./json-stream.ts";
-import {
-  describeVertexName,
-  parsedProgress,
-  timestampMs,
-  type ParsedProgress,
-  type StepResult,
-} from "./step.ts";
+import { describeVertexName, type ParsedProgress, parsedProgress, type StepResult, timestampMs } from "./step.ts";
 
 /** client.Vertex as JSON. */
 export interface RawVertex {
@@ -130,9 +124,7 @@ function toStep(state: VertexState): StepResult {
     if (state.error.endsWith("context canceled")) step.canceled = true;
   }
   const starts = [...state.intervals.keys()].sort((a, b) => timestampMs(a) - timestampMs(b));
-  const ends = [...state.intervals.values()]
-    .filter((c): c is string => c !== undefined)
-    .sort((a, b) => timestampMs(a) - timestampMs(b));
+  const ends = [...state.intervals.values()].filter((c): c is string => c !== undefined).sort((a, b) => timestampMs(a) - timestampMs(b));
   if (starts.length > 0) step.startedAt = starts[0];
   if (ends.length > 0) step.completedAt = ends[ends.length - 1];
   const busy = busyMs(state.intervals);

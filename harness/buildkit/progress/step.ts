@@ -48,7 +48,11 @@ export type ProgressFormat = "rawjson" | "plain";
 
 /** A progress stream read into steps. */
 /** Assembles a parse result; the build's error is the last `error:` line among the non-progress lines. */
-export function parsedProgress(format: ProgressFormat, steps: StepResult[], lines: Pick<ParsedProgress, "buildWarnings" | "otherLines" | "parseWarnings">): ParsedProgress {
+export function parsedProgress(
+  format: ProgressFormat,
+  steps: StepResult[],
+  lines: Pick<ParsedProgress, "buildWarnings" | "otherLines" | "parseWarnings">,
+): ParsedProgress {
   const error = lastErrorLine(lines.otherLines);
   return { format, steps, ...lines, ...(error !== undefined ? { error } : {}) };
 }
@@ -69,10 +73,7 @@ export interface ParsedProgress {
 const STEP_PREFIX = /^\[(?:(?<label>[^\]]*?) )?(?<index>\d+)\/(?<count>\d+)\] (?<instruction>.*)$/s;
 
 /** The parts of a vertex name: `[linux/amd64 builder 2/3] RUN x` → platform, stage, 2, 3, "RUN x". */
-export function describeVertexName(name: string): Pick<
-  StepResult,
-  "instruction" | "stage" | "platform" | "stepIndex" | "stepCount" | "internal"
-> {
+export function describeVertexName(name: string): Pick<StepResult, "instruction" | "stage" | "platform" | "stepIndex" | "stepCount" | "internal"> {
   const m = STEP_PREFIX.exec(name);
   if (!m?.groups) return { internal: true };
   const { label, index, count, instruction } = m.groups;

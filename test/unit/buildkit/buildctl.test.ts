@@ -3,13 +3,13 @@
  * code, metadata file) and logs its argv, so no daemon is needed.
  */
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
+import { type DirectoryResult, dir } from "tmp-promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dir, type DirectoryResult } from "tmp-promise";
-import { Buildctl, isDaemonUnreachableMessage } from "../../../harness/buildkit/buildctl.ts";
 import type { BuildRequest } from "../../../harness/buildkit/build-request.ts";
+import { Buildctl, isDaemonUnreachableMessage } from "../../../harness/buildkit/buildctl.ts";
 import { clientSupports } from "../../../harness/buildkit/client-features.ts";
 import { HarnessError } from "../../../harness/errors.ts";
-import { FAIL_ERROR, FIXTURE_DIR, STEPS, fixture } from "./fixtures.ts";
+import { FAIL_ERROR, FIXTURE_DIR, fixture, STEPS } from "./fixtures.ts";
 
 let tmp: DirectoryResult;
 beforeAll(async () => {
@@ -34,16 +34,14 @@ async function fakeBuildctl(opts: { stderrFixture?: string; stdoutFixture?: stri
   const script = [
     "#!/bin/sh",
     `for a in "$@"; do printf '%s\\n' "$a"; done > ${q(argvFile)}`,
-    opts.metadata !== undefined
-      ? `prev=; for a in "$@"; do [ "$prev" = --metadata-file ] && printf '%s' ${q(opts.metadata)} > "$a"; prev=$a; done`
-      : "",
+    opts.metadata !== undefined ? `prev=; for a in "$@"; do [ "$prev" = --metadata-file ] && printf '%s' ${q(opts.metadata)} > "$a"; prev=$a; done` : "",
     // exec: no orphaned child holding the pipes open after SIGTERM (buildctl is one process).
     opts.sleep ? `exec sleep ${opts.sleep}` : "",
     opts.stdoutFixture ? `cat ${q(FIXTURE_DIR + opts.stdoutFixture)}` : "",
     opts.stderrFixture ? `cat ${q(FIXTURE_DIR + opts.stderrFixture)} >&2` : "",
     `exit ${opts.exit ?? 0}`,
   ].join("\n");
-  await writeFile(binary, script + "\n");
+  await writeFile(binary, `${script}\n`);
   await chmod(binary, 0o755);
   return { binary, argvFile };
 }

@@ -1,12 +1,6 @@
 /** du / debug workers output recorded from real clients against a v0.34.2 daemon. */
 import { describe, expect, it } from "vitest";
-import {
-  goTimeToRfc3339,
-  parseByteSize,
-  parseDiskUsageJson,
-  parseDiskUsageVerbose,
-  type DiskUsageRecord,
-} from "../../../harness/buildkit/disk-usage.ts";
+import { type DiskUsageRecord, goTimeToRfc3339, parseByteSize, parseDiskUsageJson, parseDiskUsageVerbose } from "../../../harness/buildkit/disk-usage.ts";
 import { parseWorkersJson, parseWorkersVerbose, workerSnapshotter } from "../../../harness/buildkit/workers.ts";
 import { fixture } from "./fixtures.ts";
 
@@ -30,7 +24,12 @@ describe("disk usage", () => {
       usageCount: 4,
       recordType: "regular",
     });
-    expect(a.filter((r) => r.recordType === "source.local").map((r) => r.description).sort()).toEqual([
+    expect(
+      a
+        .filter((r) => r.recordType === "source.local")
+        .map((r) => r.description)
+        .sort(),
+    ).toEqual([
       "local source for bbroot", // the .dockerignore load of the named context
       "local source for bbroot",
       "local source for context",
@@ -54,7 +53,7 @@ describe("disk usage", () => {
 
   it("reads prune's one-object-per-line JSON", () => {
     const records = parseDiskUsageJson(fixture("v0.34.2-du-json.txt"));
-    const lines = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const lines = `${records.map((r) => JSON.stringify(r)).join("\n")}\n`;
     expect(parseDiskUsageJson(lines)).toEqual(records);
     expect(parseDiskUsageJson("\n")).toEqual([]);
   });

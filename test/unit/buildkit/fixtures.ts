@@ -25,8 +25,7 @@ export const FAIL_STEPS = {
   run: "[stage-1 2/2] RUN echo about to fail && cat /does-not-exist",
 } as const;
 
-export const FAIL_ERROR =
-  'process "/bin/sh -c echo about to fail && cat /does-not-exist" did not complete successfully: exit code: 1';
+export const FAIL_ERROR = 'process "/bin/sh -c echo about to fail && cat /does-not-exist" did not complete successfully: exit code: 1';
 
 export const RECORDINGS = [
   { client: "v0.12.5", format: "plain" },

@@ -64,7 +64,7 @@ describe("scanJsonStream", () => {
   });
 
   it("flags JSON that is not a SolveStatus", () => {
-    const p = parseRawJsonProgress(`{"level":"warning","msg":"hello"}\n` + single);
+    const p = parseRawJsonProgress(`{"level":"warning","msg":"hello"}\n${single}`);
     expect(p.parseWarnings[0]).toMatch(/not a SolveStatus/);
     expect(p.steps.length).toBe(parseRawJsonProgress(single).steps.length);
   });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parseProgress } from "../../../harness/buildkit/progress/parse.ts";
 import { collapseProgressGroups, type StepResult } from "../../../harness/buildkit/progress/step.ts";
-import { FAIL_ERROR, FAIL_STEPS, RECORDINGS, STEPS, fixture } from "./fixtures.ts";
+import { FAIL_ERROR, FAIL_STEPS, fixture, RECORDINGS, STEPS } from "./fixtures.ts";
 
 function parse(client: string, format: "plain" | "rawjson", kase: string) {
   return parseProgress(format, fixture(`${client}-${format}-${kase}.txt`));
@@ -135,28 +135,25 @@ describe("rawjson specifics (recorded)", () => {
     expect(run3.durationMs).toBeGreaterThan(0);
   });
 
-  it.each(["v0.13.2", "v0.34.2"])(
-    "%s import-cache: a vertex is cached if ANY update said so (intermediate updates drop the flag)",
-    (client) => {
-      const text = fixture(`${client}-rawjson-import-cache.txt`);
-      const run3 = parseProgress("rawjson", text).steps.find((s) => s.name === STEPS.run3)!;
-      expect(run3.cached).toBe(true);
+  it.each(["v0.13.2", "v0.34.2"])("%s import-cache: a vertex is cached if ANY update said so (intermediate updates drop the flag)", (client) => {
+    const text = fixture(`${client}-rawjson-import-cache.txt`);
+    const run3 = parseProgress("rawjson", text).steps.find((s) => s.name === STEPS.run3)!;
+    expect(run3.cached).toBe(true);
 
-      // Cut the recording right after the last update of that vertex that lacks the flag
-      // (as an interrupted build would leave it): still cached.
-      const marker = client === "v0.13.2" ? "\n}\n" : "\n";
-      const chunks = text.split(marker);
-      const isRun3Update = (c: string) => c.includes(`"digest": "${run3.vertex}"`) || c.includes(`"digest":"${run3.vertex}"`);
-      const updates = chunks.map((c, i) => [c, i] as const).filter(([c]) => isRun3Update(c) && /"vertexes"/.test(c));
-      const flags = updates.map(([c]) => /"cached": ?true/.test(c));
-      expect(flags.indexOf(true)).toBeLessThan(flags.lastIndexOf(false)); // cached, then not
-      const lastUncached = updates[flags.lastIndexOf(false)]![1];
-      const prefix = chunks.slice(0, lastUncached + 1).join(marker) + (client === "v0.13.2" ? "\n}\n" : "\n");
-      const cut = parseProgress("rawjson", prefix);
-      expect(cut.parseWarnings.filter((w) => !/non-JSON line/.test(w))).toEqual([]);
-      expect(cut.steps.find((s) => s.vertex === run3.vertex)?.cached).toBe(true);
-    },
-  );
+    // Cut the recording right after the last update of that vertex that lacks the flag
+    // (as an interrupted build would leave it): still cached.
+    const marker = client === "v0.13.2" ? "\n}\n" : "\n";
+    const chunks = text.split(marker);
+    const isRun3Update = (c: string) => c.includes(`"digest": "${run3.vertex}"`) || c.includes(`"digest":"${run3.vertex}"`);
+    const updates = chunks.map((c, i) => [c, i] as const).filter(([c]) => isRun3Update(c) && /"vertexes"/.test(c));
+    const flags = updates.map(([c]) => /"cached": ?true/.test(c));
+    expect(flags.indexOf(true)).toBeLessThan(flags.lastIndexOf(false)); // cached, then not
+    const lastUncached = updates[flags.lastIndexOf(false)]![1];
+    const prefix = chunks.slice(0, lastUncached + 1).join(marker) + (client === "v0.13.2" ? "\n}\n" : "\n");
+    const cut = parseProgress("rawjson", prefix);
+    expect(cut.parseWarnings.filter((w) => !/non-JSON line/.test(w))).toEqual([]);
+    expect(cut.steps.find((s) => s.vertex === run3.vertex)?.cached).toBe(true);
+  });
 
   it("tolerates the client's logrus line and the error excerpt: warnings, not a crash", () => {
     const imp = parse("v0.34.2", "rawjson", "import-cache");

@@ -15,11 +15,18 @@ describe("canonicalJson", () => {
 
 describe("buildImageDocuments", () => {
   const layer = writeDeterministicTar([{ type: "file", path: "f", mode: 0o644, content: "f" }]);
-  const spec = { layers: [layer], config: { architecture: "amd64", os: "linux", created: "2020-01-01T00:00:00Z", config: { Env: ["A=1"], Cmd: ["sh"] }, history: [{ created_by: "x" }] } };
+  const spec = {
+    layers: [layer],
+    config: { architecture: "amd64", os: "linux", created: "2020-01-01T00:00:00Z", config: { Env: ["A=1"], Cmd: ["sh"] }, history: [{ created_by: "x" }] },
+  };
 
   it("writes an OCI image with uncompressed layers, diff_id = blob digest, the fixed created time", () => {
     const docs = buildImageDocuments(spec);
-    const manifest = JSON.parse(docs.manifestBytes.toString()) as { mediaType: string; config: { digest: string; size: number; mediaType: string }; layers: Array<{ mediaType: string; digest: string; size: number }> };
+    const manifest = JSON.parse(docs.manifestBytes.toString()) as {
+      mediaType: string;
+      config: { digest: string; size: number; mediaType: string };
+      layers: Array<{ mediaType: string; digest: string; size: number }>;
+    };
     const config = JSON.parse(docs.configBytes.toString()) as Record<string, unknown> & { rootfs: { diff_ids: string[] } };
     expect(manifest.mediaType).toBe(MediaType.ociManifest);
     expect(manifest.config).toEqual({ mediaType: MediaType.ociConfig, digest: docs.configDigest, size: docs.configBytes.length });

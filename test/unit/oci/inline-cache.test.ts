@@ -2,15 +2,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  InlineCacheFormatError,
+  type CacheRecord,
   decodeBuildInfo,
   decodeInlineCache,
+  InlineCacheFormatError,
   recordsLosingResults,
   recordsMissingChains,
   recordsWithChains,
   recordsWithLayers,
   summarizeInlineCache,
-  type CacheRecord,
 } from "../../../harness/oci/inline-cache.ts";
 import type { ImageConfig } from "../../../harness/oci/types.ts";
 
@@ -47,7 +47,14 @@ describe("decodeInlineCache on a real image config", () => {
     expect(recordsWithChains(cache)).toEqual([]);
     // A record whose layers are in image order is exported without chains: healthy, yet counted here.
     expect(recordsMissingChains(cache)).toHaveLength(1);
-    expect(summarizeInlineCache(cache)).toEqual({ records: 3, recordsWithLayers: 1, recordsWithChains: 0, recordsMissingChains: 1, recordsWithoutResults: 2, links: 2 });
+    expect(summarizeInlineCache(cache)).toEqual({
+      records: 3,
+      recordsWithLayers: 1,
+      recordsWithChains: 0,
+      recordsMissingChains: 1,
+      recordsWithoutResults: 2,
+      links: 2,
+    });
   });
 
   it("finds no build info in an image built without it", () => {
@@ -93,7 +100,11 @@ describe("decodeInlineCache", () => {
 
 describe("decodeBuildInfo", () => {
   it("decodes frontend, attrs and sources", () => {
-    const info = { frontend: "dockerfile.v0", attrs: { "build-arg:foo": "bar", filename: "Dockerfile" }, sources: [{ type: "docker-image", ref: "docker.io/library/alpine:3.13", pin: "sha256:1d30" }] };
+    const info = {
+      frontend: "dockerfile.v0",
+      attrs: { "build-arg:foo": "bar", filename: "Dockerfile" },
+      sources: [{ type: "docker-image", ref: "docker.io/library/alpine:3.13", pin: "sha256:1d30" }],
+    };
     expect(decodeBuildInfo(withValue("moby.buildkit.buildinfo.v1", info))).toEqual(info);
   });
 });

@@ -3,7 +3,7 @@ import * as zlib from "node:zlib";
 import { pack } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { HarnessError } from "../../../harness/errors.ts";
-import { writeDeterministicTar, type TarEntrySpec } from "../../../harness/oci/deterministic-tar.ts";
+import { type TarEntrySpec, writeDeterministicTar } from "../../../harness/oci/deterministic-tar.ts";
 import { listLayerEntries } from "../../../harness/oci/layer-entries.ts";
 import { MediaType } from "../../../harness/oci/types.ts";
 
@@ -38,7 +38,10 @@ describe("writeDeterministicTar", () => {
 
   it("pins the bytes of a small archive", () => {
     // A change here changes every base image digest; update deliberately.
-    const tar = writeDeterministicTar([{ type: "directory", path: "a", mode: 0o755 }, { type: "file", path: "a/b", mode: 0o644, content: "b\n" }]);
+    const tar = writeDeterministicTar([
+      { type: "directory", path: "a", mode: 0o755 },
+      { type: "file", path: "a/b", mode: 0o644, content: "b\n" },
+    ]);
     expect(tar.length).toBe(512 * 5);
     expect(sha256(tar)).toMatchInlineSnapshot(`"sha256:fab5ef5c927edcd29b7ad9562b6eb9df46c486e814706ddacd3f7e6b81705ffe"`);
   });
@@ -73,7 +76,12 @@ describe("listLayerEntries", () => {
     expect(byName.get("bin/sh")).toMatchObject({ type: "symlink", linkname: "busybox", mode: 0o777 });
     expect(byName.get("bin/sh")?.contentDigest).toBeUndefined();
     expect(byName.get("tmp")).toMatchObject({ type: "directory", mode: 0o1777 });
-    expect(byName.get("etc/hello.txt")).toMatchObject({ mode: 0o640, contentDigest: sha256("hello\n"), mtime: "2023-11-14T22:13:20Z", mtimeEpochSeconds: 1_700_000_000 });
+    expect(byName.get("etc/hello.txt")).toMatchObject({
+      mode: 0o640,
+      contentDigest: sha256("hello\n"),
+      mtime: "2023-11-14T22:13:20Z",
+      mtimeEpochSeconds: 1_700_000_000,
+    });
     expect(byName.get("etc/.wh.removed")?.whiteout).toEqual({ kind: "file", target: "etc/removed" });
     expect(byName.get("var/.wh..wh..opq")?.whiteout).toEqual({ kind: "opaque", dir: "var" });
     expect(byName.get("etc/hello.txt")?.whiteout).toBeUndefined();
@@ -110,7 +118,12 @@ describe("listLayerEntries", () => {
 
   it("keeps sub-second mtimes, PAX ids and hard links from tars other tools write", async () => {
     const p = pack();
-    p.entry({ name: "./a.txt", mode: 0o644, mtime: new Date(1_700_000_000_000), pax: { mtime: "1700000000.123456789", uid: "100000" } } as Parameters<typeof p.entry>[0], "a");
+    p.entry(
+      { name: "./a.txt", mode: 0o644, mtime: new Date(1_700_000_000_000), pax: { mtime: "1700000000.123456789", uid: "100000" } } as Parameters<
+        typeof p.entry
+      >[0],
+      "a",
+    );
     p.entry({ name: "./b.txt", type: "link", linkname: "./a.txt", mode: 0o644, mtime: new Date(0) });
     p.entry({ name: "./dev/null", type: "character-device", mode: 0o666, devmajor: 1, devminor: 3, mtime: new Date(0) });
     p.entry({ name: "./fifo", type: "fifo", mode: 0o600, mtime: new Date(0) });

@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HarnessError } from "../../../harness/errors.ts";
+import { writeDeterministicTar } from "../../../harness/oci/deterministic-tar.ts";
 import { digestOf } from "../../../harness/oci/digest.ts";
 import { pushImage } from "../../../harness/oci/image-writer.ts";
-import { listLayerEntries, type LayerEntry } from "../../../harness/oci/layer-entries.ts";
+import { type LayerEntry, listLayerEntries } from "../../../harness/oci/layer-entries.ts";
 import { RegistryClient } from "../../../harness/oci/registry-client.ts";
-import { writeDeterministicTar } from "../../../harness/oci/deterministic-tar.ts";
-import { MediaType, type Index } from "../../../harness/oci/types.ts";
+import { type Index, MediaType } from "../../../harness/oci/types.ts";
 import { BASE_IMAGE_CREATED, BASE_IMAGES, payloadBytes, pushBaseImages } from "../../../harness/provision/base-images.ts";
 
 const REGISTRY_BINARY = "/usr/bin/docker-registry";
@@ -66,7 +66,10 @@ async function startRegistry(): Promise<RegistryClient> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) break;
-    const ok = await fetch(`${url}/v2/`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/v2/`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return new RegistryClient(url);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -158,14 +161,23 @@ describe("RegistryClient", () => {
     const layer = writeDeterministicTar([{ type: "file", path: "which", mode: 0o644, content: "amd64" }]);
     const amd64 = await pushImage(c, "multi", "amd64", { layers: [layer], config: { architecture: "amd64", os: "linux", created: "2020-01-01T00:00:00Z" } });
     const arm64 = await pushImage(c, "multi", "arm64", { layers: [layer], config: { architecture: "arm64", os: "linux", created: "2020-01-01T00:00:00Z" } });
-    const attestation = await pushImage(c, "multi", "att", { layers: [writeDeterministicTar([])], config: { architecture: "amd64", os: "linux", created: "2020-01-01T00:00:00Z" } });
+    const attestation = await pushImage(c, "multi", "att", {
+      layers: [writeDeterministicTar([])],
+      config: { architecture: "amd64", os: "linux", created: "2020-01-01T00:00:00Z" },
+    });
     const size = async (tag: string) => (await c.getManifest("multi", tag)).bytes.length;
     const index: Index = {
       schemaVersion: 2,
       mediaType: MediaType.ociIndex,
       manifests: [
         // Platform set on purpose: only the annotation may keep it from being chosen.
-        { mediaType: MediaType.ociManifest, digest: attestation.manifestDigest, size: await size("att"), platform: { os: "linux", architecture: "amd64" }, annotations: { "vnd.docker.reference.type": "attestation-manifest" } },
+        {
+          mediaType: MediaType.ociManifest,
+          digest: attestation.manifestDigest,
+          size: await size("att"),
+          platform: { os: "linux", architecture: "amd64" },
+          annotations: { "vnd.docker.reference.type": "attestation-manifest" },
+        },
         { mediaType: MediaType.ociManifest, digest: arm64.manifestDigest, size: await size("arm64"), platform: { os: "linux", architecture: "arm64" } },
         { mediaType: MediaType.ociManifest, digest: amd64.manifestDigest, size: await size("amd64"), platform: { os: "linux", architecture: "amd64" } },
       ],
@@ -180,7 +192,9 @@ describe("RegistryClient", () => {
     expect(resolved).toMatchObject({ indexDigest, manifestDigest: amd64.manifestDigest });
     const arm = await c.resolveImageManifest("multi", indexDigest, { os: "linux", architecture: "arm64" });
     expect(arm.manifestDigest).toBe(arm64.manifestDigest);
-    await expect(c.resolveImageManifest("multi", "latest", { os: "windows", architecture: "amd64" })).rejects.toThrow(/no manifest for windows\/amd64 \(it offers linux\/arm64, linux\/amd64\)/);
+    await expect(c.resolveImageManifest("multi", "latest", { os: "windows", architecture: "amd64" })).rejects.toThrow(
+      /no manifest for windows\/amd64 \(it offers linux\/arm64, linux\/amd64\)/,
+    );
   });
 
   it("uploads a blob once and knows whether it exists", async () => {
@@ -208,7 +222,14 @@ describe("RegistryClient", () => {
 describe("RegistryClient against a misbehaving server", () => {
   let server: Server | undefined;
   let url = "";
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, digest: "sha256:00", size: 2 }, layers: [] }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: "sha256:00", size: 2 },
+      layers: [],
+    }),
+  );
 
   beforeAll(async () => {
     server = createServer((req, res) => {

@@ -43,7 +43,13 @@ function problemsOf(dir: string): string {
 describe("loadScenario", () => {
   it("loads a valid scenario with defaults filled in", () => {
     const s = loadScenario(scenarioDir("valid", VALID));
-    expect(s.steps[0]).toMatchObject({ kind: "build", name: "first", context: "context", dockerfile: "Dockerfile", output: { type: "image", attrs: { push: "true" } } });
+    expect(s.steps[0]).toMatchObject({
+      kind: "build",
+      name: "first",
+      context: "context",
+      dockerfile: "Dockerfile",
+      output: { type: "image", attrs: { push: "true" } },
+    });
     expect(s.assertions).toEqual([{ kind: "digest-stable", build: "first", digest: "config" }]);
   });
 
@@ -94,7 +100,10 @@ describe("loadScenario", () => {
 
 describe("loadScenario edit steps", () => {
   it("accepts edits of a file that an earlier write creates", () => {
-    const yaml = VALID.replace("steps:\n", "steps:\n  - write: { path: context/new.txt, content: a }\n  - append: { path: context/new.txt, content: b }\n  - chmod: { path: context/new.txt, mode: \"0600\" }\n");
+    const yaml = VALID.replace(
+      "steps:\n",
+      'steps:\n  - write: { path: context/new.txt, content: a }\n  - append: { path: context/new.txt, content: b }\n  - chmod: { path: context/new.txt, mode: "0600" }\n',
+    );
     const s = loadScenario(scenarioDir("edit-created", yaml));
     expect(s.steps.slice(0, 3).map((st) => (st.kind === "edit" ? st.op : st.kind))).toEqual(["write", "append", "chmod"]);
   });

@@ -138,7 +138,7 @@ function requiredFor(node: SchemaNode, example: Record<string, unknown>): Set<st
 
 const examplesOf = (t: Target): Array<Record<string, unknown>> => (t.path === "" ? [base()] : ((t.node.examples ?? []) as Array<Record<string, unknown>>));
 const at = (path: string, key: string) => (path ? `${path}.${key}` : key);
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("scenario.schema.json", () => {
   it("is a draft 2020-12 schema whose references all resolve", () => {
@@ -147,7 +147,7 @@ describe("scenario.schema.json", () => {
     const walk = (value: unknown): void => {
       if (Array.isArray(value)) value.forEach(walk);
       else if (value !== null && typeof value === "object") {
-        for (const [k, v] of Object.entries(value)) (k === "$ref" && typeof v === "string" ? refs.push(v) : walk(v));
+        for (const [k, v] of Object.entries(value)) k === "$ref" && typeof v === "string" ? refs.push(v) : walk(v);
       }
     };
     walk(schema);
@@ -184,14 +184,14 @@ describe("scenario.schema.json", () => {
       // fresh-builder: no properties at all.
       it("takes no options, as the loader says", () => {
         expect(t.node.maxProperties).toBe(0);
-        expect(problems(t.place({ extra: true }))).toMatch(new RegExp(`^  - ${escape(t.path)}: takes no options`, "m"));
+        expect(problems(t.place({ extra: true }))).toMatch(new RegExp(`^  - ${escapeRegExp(t.path)}: takes no options`, "m"));
       });
       return;
     }
 
     it("has the keys the loader allows", () => {
       const message = problems(t.place({ ...examplesOf(t)[0], zzUnknown: 1 })) ?? "";
-      const allowed = new RegExp(`^  - ${escape(at(t.path, "zzUnknown"))}: unknown key "zzUnknown" \\(allowed: ([^)]*)\\)$`, "m").exec(message)?.[1];
+      const allowed = new RegExp(`^  - ${escapeRegExp(at(t.path, "zzUnknown"))}: unknown key "zzUnknown" \\(allowed: ([^)]*)\\)$`, "m").exec(message)?.[1];
       expect(allowed, message).toBeDefined();
       expect(allowed!.split(", ").sort()).toEqual(Object.keys(t.node.properties!).sort());
     });
@@ -202,7 +202,7 @@ describe("scenario.schema.json", () => {
         for (const key of Object.keys(example)) {
           const { [key]: _removed, ...rest } = example;
           const message = problems(t.place(rest));
-          if (required.has(key)) expect(message, `without ${at(t.path, key)}`).toMatch(new RegExp(`^  - ${escape(at(t.path, key))}: `, "m"));
+          if (required.has(key)) expect(message, `without ${at(t.path, key)}`).toMatch(new RegExp(`^  - ${escapeRegExp(at(t.path, key))}: `, "m"));
           else expect(message, `without ${at(t.path, key)}`).toBeUndefined();
         }
       }
@@ -214,7 +214,7 @@ describe("scenario.schema.json", () => {
       it("accepts every value its enums list, and no other", () => {
         for (const [key, node] of enums) {
           for (const value of deref(node).enum!) expect(problems(t.place({ ...examplesOf(t)[0], [key]: value })), `${key}: ${String(value)}`).toBeUndefined();
-          expect(problems(t.place({ ...examplesOf(t)[0], [key]: "not-in-the-enum" }))).toMatch(new RegExp(`^  - ${escape(at(t.path, key))}: `, "m"));
+          expect(problems(t.place({ ...examplesOf(t)[0], [key]: "not-in-the-enum" }))).toMatch(new RegExp(`^  - ${escapeRegExp(at(t.path, key))}: `, "m"));
         }
       });
     }
