@@ -1,8 +1,7 @@
 import { HarnessError } from "../errors.ts";
+import { RegistryRepository, resolveImage } from "./content-store.ts";
 import { digestMismatch, digestOf, isDigest } from "./digest.ts";
 import {
-  ATTESTATION_MANIFEST,
-  type Descriptor,
   IMAGE_MANIFEST_MEDIA_TYPES,
   type ImageConfig,
   INDEX_MEDIA_TYPES,
@@ -11,7 +10,6 @@ import {
   MANIFEST_MEDIA_TYPES,
   type Manifest,
   type Platform,
-  REFERENCE_TYPE_ANNOTATION,
 } from "./types.ts";
 
 export interface FetchedManifest {
@@ -78,24 +76,8 @@ export class RegistryClient {
   }
 
   /** Follows an index to the manifest for `platform`, passing over attestation manifests. */
-  async resolveImageManifest(repo: string, reference: string, platform: Platform = { os: "linux", architecture: "amd64" }): Promise<ResolvedImage> {
-    const top = await this.getManifest(repo, reference);
-    if (!isIndex(top.manifest)) {
-      return { manifestDigest: top.digest, manifest: top.manifest, manifestMediaType: top.mediaType };
-    }
-    const candidates = top.manifest.manifests.filter((d) => d.annotations?.[REFERENCE_TYPE_ANNOTATION] !== ATTESTATION_MANIFEST);
-    // An index with a single entry and no platform on it is an image for whatever platform it is.
-    const chosen = candidates.find((d) => matchesPlatform(d, platform)) ?? (candidates.length === 1 && !candidates[0]!.platform ? candidates[0] : undefined);
-    const url = `${this.baseUrl}/v2/${repo}/manifests/${reference}`;
-    if (!chosen) {
-      const offered = candidates.map((d) => (d.platform ? platformString(d.platform) : "(no platform)")).join(", ") || "nothing";
-      throw registryError("GET", url, `the index ${top.digest} has no manifest for ${platformString(platform)} (it offers ${offered})`);
-    }
-    const inner = await this.getManifest(repo, chosen.digest);
-    if (isIndex(inner.manifest)) {
-      throw registryError("GET", url, `the index entry for ${platformString(platform)} (${chosen.digest}) is itself an index`);
-    }
-    return { indexDigest: top.digest, manifestDigest: inner.digest, manifest: inner.manifest, manifestMediaType: inner.mediaType };
+  resolveImageManifest(repo: string, reference: string, platform: Platform = { os: "linux", architecture: "amd64" }): Promise<ResolvedImage> {
+    return resolveImage(new RegistryRepository(this, repo), reference, platform);
   }
 
   async getBlob(repo: string, digest: string): Promise<Buffer> {
@@ -208,14 +190,4 @@ function parseManifest(bytes: Buffer, method: string, url: string): Index | Mani
     return d as Index | Manifest;
   }
   throw registryError(method, url, "the document is neither an image index nor an image manifest (schemaVersion 2)");
-}
-
-function matchesPlatform(d: Descriptor, want: Platform): boolean {
-  const p = d.platform;
-  if (!p) return false;
-  return p.os === want.os && p.architecture === want.architecture && (want.variant === undefined || p.variant === want.variant);
-}
-
-function platformString(p: Platform): string {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
 }
