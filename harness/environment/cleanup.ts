@@ -4,6 +4,7 @@ import { interruption } from "../interruption.ts";
 import { log } from "../log.ts";
 import { docker } from "../provision/docker-client.ts";
 import { LABEL_CREATOR_PID, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
+import { sweepWorkDirs } from "./work-dirs.ts";
 
 export interface SweepResult {
   containers: number;
@@ -69,14 +70,30 @@ export async function sweepOrphans(): Promise<SweepResult> {
   if (total > 0) {
     log("cleanup", `removed leftovers of an earlier run: ${result.containers} container(s), ${result.networks} network(s), ${result.volumes} volume(s)`);
   }
+  sweepWorkDirs();
   return result;
 }
 
 let handlersInstalled = false;
+/** How long the run may take, after a signal, to stop its builds and write its report. */
+const GRACE_MS = 30_000;
+
+/** 130 after SIGINT, 143 after SIGTERM, like a shell. */
+export function interruptionExitCode(): number {
+  return interruption.signal.reason === "SIGINT" ? 130 : 143;
+}
+
+/** Removes everything this process created for the run, then exits with the signal's code. */
+export async function exitAfterInterruption(run: string): Promise<never> {
+  await sweepUntilEmpty(run).catch((err: unknown) => log("cleanup", `cleanup after the interruption failed: ${(err as Error).message}`));
+  process.exit(interruptionExitCode());
+}
 
 /**
- * On SIGINT/SIGTERM, remove everything this run created before exiting, so an
- * interrupted build leaves nothing behind. Exits 130/143 like a shell would.
+ * On SIGINT/SIGTERM: abort what runs (buildctl is canceled, no verdict is reached after
+ * it), let the run write its report of what finished, then remove everything this process
+ * created and exit 130/143. A run that does not get there within the grace period, or a
+ * second signal, skips the report.
  *
  * The listeners stay registered (`on`, not `once`): execa's signal-exit re-raises a
  * signal when it believes it is the only listener left, which would kill the process
@@ -86,16 +103,15 @@ let handlersInstalled = false;
 export function removeRunOnSignal(run: string): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  let exiting = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (exiting) return;
-    exiting = true;
+    if (interruption.signal.aborted) {
+      log("cleanup", `${signal} again: removing the containers and networks this process created, without a report`);
+      void exitAfterInterruption(run);
+      return;
+    }
     interruption.abort(signal);
-    const code = signal === "SIGINT" ? 130 : 143;
-    log("cleanup", `${signal}: removing the containers and networks this process created`);
-    sweepUntilEmpty(run)
-      .catch((err: unknown) => log("cleanup", `cleanup after ${signal} failed: ${(err as Error).message}`))
-      .finally(() => process.exit(code));
+    log("cleanup", `${signal}: stopping; what finished is reported, then the containers and networks this process created are removed`);
+    setTimeout(() => void exitAfterInterruption(run), GRACE_MS).unref();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
