@@ -168,10 +168,10 @@ export class Buildctl {
   }
 
   /** `buildctl debug workers`: ids, labels (snapshotter, executor, ...) and platforms. */
-  async debugWorkers(): Promise<WorkerInfo[]> {
+  async debugWorkers(options: { timeoutMs?: number } = {}): Promise<WorkerInfo[]> {
     const json = clientSupports(this.clientVersion, "workersFormat");
     const args = ["--addr", this.addr, "debug", "workers", ...(json ? ["--format", "{{json .}}"] : ["--verbose"])];
-    const out = await this.runChecked(args);
+    const out = await this.runChecked(args, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
     return json ? parseWorkersJson(out.stdout) : parseWorkersVerbose(out.stdout);
   }
 

@@ -12,6 +12,8 @@ export interface ContainerFate {
   readonly oomKilled?: boolean;
   /** The container is gone entirely (removed behind the harness's back). */
   readonly vanished?: boolean;
+  /** Running, but its service stopped answering. */
+  readonly unresponsive?: boolean;
 }
 
 export async function containerFate(id: string): Promise<ContainerFate> {
@@ -25,7 +27,7 @@ export async function containerFate(id: string): Promise<ContainerFate> {
 
 /** Exited by a signal (128+n: `docker kill`, SIGKILL from the OOM killer) rather than on its own. */
 export function killed(fate: ContainerFate): boolean {
-  return fate.vanished === true || fate.oomKilled === true || (fate.exitCode !== undefined && fate.exitCode >= 128);
+  return fate.vanished === true || fate.unresponsive === true || fate.oomKilled === true || (fate.exitCode !== undefined && fate.exitCode >= 128);
 }
 
 const LOG_LIMIT = 256 * 1024;
@@ -54,9 +56,10 @@ export async function containerLog(id: string): Promise<{ log: string; truncated
   }
 }
 
-const PANIC = /^(panic: |fatal error: )/m;
+/** How the Go runtime announces its own death: a panic, a fatal error, or a fatal signal (SIGABRT: abort). */
+const PANIC = /^(panic: |fatal error: |SIG[A-Z]+: )/m;
 
-/** The first lines of a Go panic or fatal error in a log, if it has one. */
+/** The first lines of a Go panic, fatal error or fatal signal report in a log, if it has one. */
 export function panicOf(log: string): string[] | undefined {
   const m = PANIC.exec(log);
   if (!m) return undefined;

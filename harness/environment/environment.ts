@@ -1,4 +1,5 @@
 import type { StartedNetwork } from "testcontainers";
+import { Buildctl } from "../buildkit/buildctl.ts";
 import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
@@ -12,7 +13,7 @@ import { withTimeout } from "../timeouts.ts";
 import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
 import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
 import { removeRunOnSignal, sweepOrphans, sweepRun } from "./cleanup.ts";
-import { containerFate, containerLog, killed, panicOf } from "./container-fate.ts";
+import { type ContainerFate, containerFate, containerLog, killed, panicOf } from "./container-fate.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
@@ -179,8 +180,8 @@ export class BuildkitEnvironment {
    * After a failed build: was it the machine? A daemon that exited on its own crashed (a
    * finding); one killed, a registry gone, or a nearly full filesystem is a fault.
    */
-  async diagnose(buildError: string | undefined): Promise<MachineDiagnosis> {
-    const fate = await containerFate(this.current.container.getId());
+  async diagnose(evidence: string | undefined): Promise<MachineDiagnosis> {
+    const fate = await this.daemonFate();
     if (!fate.running) {
       const { log: text } = await containerLog(this.current.container.getId());
       const exit = daemonExit(fate, text);
@@ -188,7 +189,7 @@ export class BuildkitEnvironment {
       return {
         fault: new HarnessError(
           "DAEMON_LOST",
-          `buildkitd was ${fate.oomKilled ? "killed by the OOM killer" : fate.vanished ? "removed" : `killed (exit ${fate.exitCode})`} during the build.`,
+          `buildkitd ${fate.unresponsive ? "stopped answering" : fate.oomKilled ? "was killed by the OOM killer" : fate.vanished ? "was removed" : `was killed (exit ${fate.exitCode})`} during the build.`,
           "Something outside the harness stopped the daemon, or the host ran out of memory; run again.",
         ),
       };
@@ -212,12 +213,43 @@ export class BuildkitEnvironment {
         ),
       };
     }
-    if (buildError && /no space left on device/i.test(buildError)) {
+    // The daemon frees a failed step's snapshot at once, so a full state shows only in what the step printed.
+    const enospc = evidence ? /^.*(no space left on device|ENOSPC).*$/im.exec(evidence) : null;
+    if (enospc) {
       return {
-        fault: new HarnessError("OUT_OF_SPACE", `A build ran out of space: ${buildError.slice(0, 300)}`, "Free space on the host, or raise the size limits."),
+        fault: new HarnessError(
+          "OUT_OF_SPACE",
+          `A build ran out of space: ${enospc[0].trim().slice(0, 300)}`,
+          "Free space on the host, or raise BUILDKIT_REPRO_DAEMON_STATE_SIZE (the daemon's state is capped, default 4g).",
+        ),
       };
     }
     return undefined;
+  }
+
+  /**
+   * The daemon's state as the engine sees it, once the engine has caught up: a daemon that
+   * was just killed can still show as running for a moment after its clients saw EOF, so
+   * one that does not answer gRPC is watched until it shows as exited (or for 5 s).
+   */
+  private async daemonFate(): Promise<ContainerFate> {
+    const id = this.current.container.getId();
+    const fate = await containerFate(id);
+    if (!fate.running) return fate;
+    const { buildctl } = this.description;
+    const answers = await new Buildctl({ binary: buildctl.path, addr: this.current.addr, clientVersion: buildctl.version })
+      .debugWorkers({ timeoutMs: 5_000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (answers) return fate;
+    for (let i = 0; i < 25; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const later = await containerFate(id);
+      if (!later.running) return later;
+    }
+    return { running: false, unresponsive: true };
   }
 
   /** Before a scenario: the daemon and registry answer and have room; else the fault. */

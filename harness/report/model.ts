@@ -70,7 +70,15 @@ const ImageSchema = Obj({
   inlineCacheError: Opt(Str()),
 });
 
-const StepSchema = Obj({ step: Str(), cached: Type.Boolean(), vertices: Int(), cachedVertices: Int(), error: Opt(Str()), durationMs: Opt(Type.Number()) });
+const StepSchema = Obj({
+  step: Str(),
+  cached: Type.Boolean(),
+  vertices: Int(),
+  cachedVertices: Int(),
+  error: Opt(Str()),
+  durationMs: Opt(Type.Number()),
+  log: Opt(Str("The end of what the step printed.")),
+});
 
 const BuildSchema = Obj({
   build: Str(),

@@ -17,6 +17,8 @@ export interface StepObservation {
   readonly cachedVertices: number;
   readonly error?: string;
   readonly durationMs?: number;
+  /** What the step printed, its end (bounded). */
+  readonly log?: string;
 }
 
 /** A layer of an image, listed, bottom first. */

@@ -6,7 +6,7 @@
  */
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
-import { Buildctl } from "../../buildkit/buildctl.ts";
+import { Buildctl, type BuildResult } from "../../buildkit/buildctl.ts";
 import { collapseProgressGroups, type StepResult } from "../../buildkit/progress/step.ts";
 import type { BuildkitEnvironment } from "../../environment/environment.ts";
 import { makeWorkDir } from "../../environment/work-dirs.ts";
@@ -51,6 +51,7 @@ function stepObservations(steps: readonly StepResult[]): StepObservation[] {
         cachedVertices: group.filter((m) => m.cached).length,
         ...(s.error ? { error: s.error } : {}),
         ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
+        ...(s.log ? { log: s.log } : {}),
       };
     });
 }
@@ -148,11 +149,22 @@ class Attempt {
   private async build(step: BuildStep, iteration: number | undefined): Promise<void> {
     const sequence = this.builds.length + 1;
     const plan = await planBuild(step, sequence, this.template(iteration), this.paths);
-    const result = await this.buildctl().build(plan.request, { progress: "auto", signal: this.signal, timeoutMs: timeoutMs("build") });
+    let result: BuildResult;
+    try {
+      result = await this.buildctl().build(plan.request, { progress: "auto", signal: this.signal, timeoutMs: timeoutMs("build") });
+    } catch (err) {
+      // buildctl could not reach the daemon: say why, if the machine knows.
+      if (err instanceof HarnessError && err.code === "DAEMON_NOT_READY") {
+        const diagnosis = await this.env.diagnose(err.message);
+        if (diagnosis && "fault" in diagnosis) throw diagnosis.fault;
+      }
+      throw err;
+    }
     this.buildctlMs += result.wallMs;
     let crash: DaemonExit | undefined;
     if (result.exitCode !== 0) {
-      const diagnosis = await this.env.diagnose(result.error);
+      const evidence = [result.error ?? "", ...result.steps.filter((s) => s.error).map((s) => s.log ?? "")].join("\n");
+      const diagnosis = await this.env.diagnose(evidence);
       if (diagnosis && "fault" in diagnosis) throw diagnosis.fault;
       if (diagnosis) {
         crash = diagnosis.crash;
@@ -267,7 +279,13 @@ export async function runAttempt(
     run = new Attempt(scenario, env, attempt, { folder, work: join(work.path, "work") }, images, observed, reader, signal, stopWhen);
     await run.runSteps(scenario.steps);
     return { observation: run.snapshot(Date.now() - started, await env.takeDaemonRecords()) };
-  } catch (error) {
+  } catch (thrown) {
+    // What the harness hit may have been the machine: a registry gone makes its own client fail too.
+    const diagnosis =
+      thrown instanceof HarnessError && thrown.code !== "INTERRUPTED" && thrown.code !== "TIMEOUT"
+        ? await env.diagnose(undefined).catch(() => undefined)
+        : undefined;
+    const error = diagnosis && "fault" in diagnosis ? diagnosis.fault : thrown;
     const daemons = await env.takeDaemonRecords().catch(() => []);
     const observation = run?.snapshot(Date.now() - started, daemons) ?? {
       baseImages: {},
