@@ -8,8 +8,8 @@ function cell(text: string): string {
 
 function code(text: string): string {
   if (!text) return "";
-  const ticks = text.includes("`") ? "``" : "`";
-  return `${ticks}${cell(text)}${ticks}`;
+  // A span holding backticks needs a longer fence and, per CommonMark, a space inside each end.
+  return text.includes("`") ? `\`\` ${cell(text)} \`\`` : `\`${cell(text)}\``;
 }
 
 function layerRow(l: LayerComparison): string {

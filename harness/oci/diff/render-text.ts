@@ -3,7 +3,7 @@ import type { Explanation, LayerComparison } from "./types.ts";
 
 function layerLine(l: LayerComparison): string {
   const side = (s: LayerComparison["a"]) => (s ? `${shortHex(s.digest)}${s.entries !== undefined ? ` (${s.entries} entries)` : ""}` : "(none)");
-  const counts = l.differences ? `, ${l.differences} differences${l.omitted ? ` (${l.omitted} not listed)` : ""}` : "";
+  const counts = l.differences ? `, ${l.differences} difference${l.differences === 1 ? "" : "s"}${l.omitted ? ` (${l.omitted} not listed)` : ""}` : "";
   return l.status === "same" ? `layer ${l.index}  same ${side(l.a)}` : `layer ${l.index}  ${l.status} ${side(l.a)} → ${side(l.b)}${counts}`;
 }
 
