@@ -117,14 +117,14 @@ async function compareDifferingLayer(
   findings: Findings,
   limits: ExplainLimits,
 ): Promise<LayerComparison> {
-  const subject = `layers[${i}]`;
   const largest = Math.max(left.size, right.size);
   if (largest > limits.maxLayerBytes) {
     findings.add({
       level: "layer",
       cause: "other",
       change: "changed",
-      subject,
+      // The subject reads in a summary as "layer 3 too large to list".
+      subject: `layers[${i}] too large to list`,
       layer: i,
       before: brief(left),
       after: brief(right),
@@ -139,7 +139,7 @@ async function compareDifferingLayer(
       level: "layer",
       cause: "other",
       change: "changed",
-      subject,
+      subject: `layers[${i}] tar headers`,
       layer: i,
       note:
         left.diffId === undefined || right.diffId === undefined

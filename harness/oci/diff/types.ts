@@ -10,6 +10,10 @@ export const EXPLANATION_SCHEMA_VERSION = 1;
 /** As diffoci and regctl use it for exit status: 0 same, 1 different, 2 error. */
 export type ExplanationResult = "same" | "different" | "error";
 
+export function exitStatusOf(result: ExplanationResult): 0 | 1 | 2 {
+  return result === "same" ? 0 : result === "different" ? 1 : 2;
+}
+
 export const CAUSES = [
   "timestamp",
   "cache-metadata",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { explainImages } from "../../../../harness/oci/diff/index.ts";
+import { exitStatusOf, explainImages } from "../../../../harness/oci/diff/index.ts";
 import { BUILD_INFO_KEY, INLINE_CACHE_KEY } from "../../../../harness/oci/inline-cache.ts";
 import { ATTESTATION_MANIFEST, type ImageConfig, MediaType, REFERENCE_TYPE_ANNOTATION } from "../../../../harness/oci/types.ts";
 import { base64Json, MemoryStore, putImage, putIndex, tar } from "./synthetic-image.ts";
@@ -12,6 +12,12 @@ async function configPair(a: Partial<ImageConfig>, b: Partial<ImageConfig>) {
   const explanation = await explainImages({ store, reference: left.digest }, { store, reference: right.digest });
   return { explanation, store };
 }
+
+describe("result", () => {
+  it("maps to diffoci's and regctl's exit statuses", () => {
+    expect([exitStatusOf("same"), exitStatusOf("different"), exitStatusOf("error")]).toEqual([0, 1, 2]);
+  });
+});
 
 describe("same images", () => {
   it("reads nothing but the two top documents when the digests are equal", async () => {
@@ -139,6 +145,18 @@ describe("inline cache (moby.buildkit.cache.v0)", () => {
       ["moby.buildkit.cache.v0 records[333333333333].inputs[0]", "changed"],
     ]);
     expect(explanation.differences[1]).toMatchObject({ before: [{ record: "222222222222" }], after: [{ record: "444444444444" }] });
+  });
+
+  it("reads the full cache config form too: its layers' createdAt is a timestamp", async () => {
+    const full = (createdAt: string) => ({
+      layers: [{ blob: "sha256:abc", parent: -1, annotations: { createdAt, mediaType: MediaType.ociLayerTarGzip } }],
+      records: records(true),
+    });
+    const { explanation } = await configPair(
+      { [INLINE_CACHE_KEY]: base64Json(full("2024-01-01T00:00:00Z")) },
+      { [INLINE_CACHE_KEY]: base64Json(full("2024-01-02T00:00:00Z")) },
+    );
+    expect(explanation.differences.map((d) => [d.subject, d.cause])).toEqual([["moby.buildkit.cache.v0.layers[0].annotations.createdAt", "timestamp"]]);
   });
 
   it("compares an undecodable value as a raw value and says why", async () => {

@@ -120,8 +120,15 @@ describe("tar entry differences", () => {
     const b = putImage(store, { layers: [{ tar: padded }] });
     const e = await explainImages({ store, reference: a.digest }, { store, reference: b.digest });
     expect(e.differences).toEqual([
-      expect.objectContaining({ level: "layer", layer: 0, cause: "other", note: expect.stringContaining("no compared entry field") }),
+      expect.objectContaining({
+        level: "layer",
+        layer: 0,
+        cause: "other",
+        subject: "layers[0] tar headers",
+        note: expect.stringContaining("no compared entry field"),
+      }),
     ]);
+    expect(e.summary).toBe("only other fields differ (layer 0 tar headers)");
   });
 });
 
@@ -168,6 +175,7 @@ describe("layer-level differences", () => {
     );
     expect(explanation.layers[1]!.status).toBe("too-large");
     expect(explanation.differences[0]!.note).toMatch(/^not listed: \d+ bytes is above the limit of 2048; compared by digest only$/);
+    expect(explanation.summary).toBe("only other fields differ (layer 1 too large to list)");
     expect(store.reads).toHaveLength(4); // two manifests, two configs
   });
 
