@@ -17,6 +17,7 @@ import { RegistryClient } from "../../harness/oci/registry-client.ts";
 import { loadScenario } from "../../harness/scenario/load.ts";
 import type { BuildObservation } from "../../harness/scenario/observation.ts";
 import { runScenario } from "../../harness/scenario/runner.ts";
+import type { Scenario } from "../../harness/scenario/types.ts";
 import { RecordingStore, writeBlobFolder } from "./blob-folder.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -28,6 +29,8 @@ interface PairSpec {
   description: string;
   /** Changes the working copy of the scenario folder before the run. */
   prepare?: (folder: string) => Promise<void>;
+  /** Changes the loaded scenario (its steps) before the run. */
+  transform?: (scenario: Scenario) => Scenario;
   pick: (builds: readonly BuildObservation[]) => [BuildObservation, BuildObservation];
 }
 
@@ -64,10 +67,24 @@ const PAIRS: Record<string, PairSpec> = {
     prepare: (folder) => rm(join(folder, "context/.dockerignore")),
     pick: (builds) => byName(builds, "first", "second"),
   },
+  "provenance-v0.34.0": {
+    scenario: "sde-rewrite-timestamp",
+    version: "v0.34.0",
+    description:
+      "sde-rewrite-timestamp (reproducible from v0.13) with a provenance attestation (attest:provenance=mode=min) on both builds: an index whose attestation manifest records build times",
+    transform: (scenario) => ({
+      ...scenario,
+      steps: scenario.steps.map((step) =>
+        step.kind === "build" ? { ...step, frontendOpts: { ...step.frontendOpts, "attest:provenance": "mode=min" } } : step,
+      ),
+    }),
+    pick: (builds) => byName(builds, "first", "second"),
+  },
 };
 
 async function capture(name: string, spec: PairSpec): Promise<void> {
   let scenario = loadScenario(join(ROOT, "scenarios", spec.scenario));
+  if (spec.transform) scenario = spec.transform(scenario);
   let work: string | undefined;
   if (spec.prepare) {
     work = await mkdtemp(join(tmpdir(), `capture-${spec.scenario}-`));
@@ -100,7 +117,7 @@ async function capture(name: string, spec: PairSpec): Promise<void> {
       name,
       description: spec.description,
       scenario: spec.scenario,
-      ...(spec.prepare ? { modified: "see test/tools/capture-image-pairs.ts" } : {}),
+      ...(spec.prepare || spec.transform ? { modified: "see test/tools/capture-image-pairs.ts" } : {}),
       buildkitVersion: env.description.buildkitVersion,
       buildkitImage: env.description.buildkitImage.description,
       registry: env.description.registryImage.description,

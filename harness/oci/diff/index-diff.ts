@@ -97,10 +97,7 @@ export function compareIndexes(a: IndexSide, b: IndexSide, findings: Findings, l
         subject,
         before: e.descriptor.digest,
         after: other.descriptor.digest,
-        note:
-          e.kind === "attestation"
-            ? "the attestation manifest differs (not followed); it names the manifest it attests, so it differs whenever that one does"
-            : "not followed: explain this platform to see why",
+        note: e.kind === "attestation" ? attestationNote(e, other, a, b) : "not followed: explain this platform to see why",
       });
     }
   }
@@ -134,4 +131,14 @@ function entryFields(e: KeyedEntry): Record<string, unknown> {
   // An attestation names the manifest it attests: that digest differs whenever the manifest does.
   const { [REFERENCE_DIGEST_ANNOTATION]: _ref, ...others } = annotations;
   return { ...rest, annotations: e.kind === "attestation" ? others : annotations };
+}
+
+/** Whether an attestation differs along with the manifest it attests, or on its own (e.g. provenance build times). */
+function attestationNote(left: KeyedEntry, right: KeyedEntry, a: IndexSide, b: IndexSide): string {
+  const attested = (e: KeyedEntry) => e.descriptor.annotations?.[REFERENCE_DIGEST_ANNOTATION];
+  const sameSubject = attested(left) !== undefined && attested(left) === attested(right);
+  const followedSubject = attested(left) === a.followed && attested(right) === b.followed;
+  if (sameSubject) return "the attestation manifest differs (not followed) although the manifest it attests is the same: its statements differ";
+  if (followedSubject) return "the attestation manifest differs (not followed); it attests the followed manifest, which differs too";
+  return "the attestation manifest differs (not followed)";
 }

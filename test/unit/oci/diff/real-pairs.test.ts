@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Explanation, explainImages, renderExplanationMarkdown, renderExplanationText } from "../../../../harness/oci/diff/index.ts";
@@ -101,9 +101,32 @@ describe("a content change on v0.34.0: dockerignore-stabilises-copy without its 
   });
 });
 
+describe("a provenance attestation on v0.34.0: two reproducible builds (rewrite-timestamp) with attest:provenance", () => {
+  const name = "provenance-v0.34.0";
+
+  it("finds only the attestation manifest in the index, and stops at the equal image manifest", async () => {
+    const { pair, explanation } = await explainPair(name);
+    expect(pair).toMatchObject({ scenario: "sde-rewrite-timestamp", buildkitVersion: "v0.34.0" });
+    // UPSTREAM.md §5: provenance records build times SOURCE_DATE_EPOCH does not clamp, so the
+    // index differs while the image manifest (reproducible with rewrite-timestamp) stays equal.
+    expect(explanation.levels).toEqual({ index: "different", manifest: "same", config: "not-compared", layers: "not-compared" });
+    expect(explanation.differences).toEqual([
+      expect.objectContaining({
+        level: "index",
+        cause: "build-info",
+        subject: "manifests[attestation of linux/amd64]",
+        note: expect.stringContaining("although the manifest it attests is the same"),
+      }),
+    ]);
+    expect(explanation.indexEntries?.find((x) => x.followed)).toMatchObject({ key: "linux/amd64", kind: "platform" });
+    const recordedBlobs = readdirSync(join(PAIRS, name, "blobs/sha256"));
+    expect(recordedBlobs).toHaveLength(3); // the two indexes and the one image manifest
+  });
+});
+
 describe("renderers on the real pairs", () => {
   it("put the summary first and one line or row per difference", async () => {
-    for (const name of ["chains-vanish-v0.24.0", "sde-mtimes-v0.12.5", "context-change-v0.34.0"]) {
+    for (const name of readdirSync(PAIRS)) {
       const { explanation } = await explainPair(name);
       const text = renderExplanationText(explanation);
       const markdown = renderExplanationMarkdown(explanation);
