@@ -44,7 +44,10 @@ async function measure(name: string, a: { store: ContentStore; reference: string
 }
 
 process.stdout.write(`difference explainer, ${runs} runs per pair (first run included)\n`);
-for (const name of readdirSync(PAIRS).sort()) {
+for (const name of readdirSync(PAIRS, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort()) {
   const dir = join(PAIRS, name);
   const pair = JSON.parse(readFileSync(join(dir, "pair.json"), "utf8")) as {
     a: { reference: string };

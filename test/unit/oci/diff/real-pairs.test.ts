@@ -126,7 +126,9 @@ describe("a provenance attestation on v0.34.0: two reproducible builds (rewrite-
 
 describe("renderers on the real pairs", () => {
   it("put the summary first and one line or row per difference", async () => {
-    for (const name of readdirSync(PAIRS)) {
+    for (const name of readdirSync(PAIRS, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)) {
       const { explanation } = await explainPair(name);
       const text = renderExplanationText(explanation);
       const markdown = renderExplanationMarkdown(explanation);
