@@ -1,4 +1,4 @@
-import { changeMark, formatValue, groups, levelLine, shortHex } from "./format.ts";
+import { changeMark, formatValue, groups, shortHex } from "./format.ts";
 import type { Difference, Explanation, LayerComparison } from "./types.ts";
 
 /** Text for a table cell: pipes escaped, newlines flattened. */
@@ -33,12 +33,12 @@ export function renderExplanationMarkdown(e: Explanation): string {
   out.push("", "| level | status | a | b |", "|---|---|---|---|");
   out.push(`| reference | | ${code(`${e.a.store} ${e.a.reference}`)} | ${code(`${e.b.store} ${e.b.reference}`)} |`);
   const row = (level: string, status: Explanation["levels"]["index"], a?: string, b?: string) =>
-    `| ${level} | ${levelLine(status).split(" ")[0]} | ${a ? code(shortHex(a)) : ""} | ${b ? code(shortHex(b)) : ""} |`;
+    `| ${level} | ${status === "not-compared" ? "not compared" : status} | ${a ? code(shortHex(a)) : ""} | ${b ? code(shortHex(b)) : ""} |`;
   out.push(row("index", e.levels.index, e.a.index?.digest, e.b.index?.digest));
   out.push(row(`manifest (${e.platform})`, e.levels.manifest, e.a.manifest?.digest, e.b.manifest?.digest));
   out.push(row("config", e.levels.config, e.a.config?.digest, e.b.config?.digest));
   out.push(
-    `| layers | ${e.levels.layers === "different" ? `different (${e.layers.filter((l) => l.status !== "same").length} of ${e.layers.length})` : levelLine(e.levels.layers).split(" ")[0]} | | |`,
+    `| layers | ${e.levels.layers === "different" ? `different (${e.layers.filter((l) => l.status !== "same").length} of ${e.layers.length})` : e.levels.layers === "not-compared" ? "not compared" : e.levels.layers} | | |`,
   );
 
   const entries = (e.indexEntries ?? []).filter((x) => x.a !== x.b);

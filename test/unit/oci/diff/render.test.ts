@@ -42,6 +42,16 @@ describe("renderExplanationMarkdown", () => {
   });
 });
 
+describe("level statuses in Markdown", () => {
+  it("writes every status in words", () => {
+    const md = renderExplanationMarkdown(explanation({ levels: { index: "different", manifest: "same", config: "not-compared", layers: "not-compared" } }));
+    expect(md).toContain("| index | different |");
+    expect(md).toContain("| manifest (linux/amd64) | same |");
+    expect(md).toContain("| config | not compared |");
+    expect(md).toContain("| layers | not compared |");
+  });
+});
+
 describe("renderExplanationText", () => {
   it("shows an error with its hint", () => {
     const text = renderExplanationText(
