@@ -35,6 +35,8 @@ export interface ImageObservation {
   readonly source: "registry" | "oci-archive" | "docker-archive";
   /** For messages: repository@digest, or the archive's name. */
   readonly location: string;
+  /** The repository of the test registry it was pushed to (registry images). */
+  readonly repository?: string;
   readonly indexDigest?: string;
   readonly index?: Index;
   readonly manifestDigest: string;

@@ -9,15 +9,15 @@
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startCorpusEnvironment } from "../../harness/corpus.ts";
+import { BuildkitEnvironment, provisionVersion } from "../../harness/environment/environment.ts";
 import { RegistryRepository } from "../../harness/oci/content-store.ts";
 import { explainImages } from "../../harness/oci/diff/index.ts";
 import { renderExplanationText } from "../../harness/oci/diff/render-text.ts";
 import { RegistryClient } from "../../harness/oci/registry-client.ts";
 import { loadScenario } from "../../harness/scenario/load.ts";
-import type { BuildObservation } from "../../harness/scenario/observation.ts";
-import { runScenario } from "../../harness/scenario/runner.ts";
-import type { Scenario } from "../../harness/scenario/types.ts";
+import type { Scenario } from "../../harness/scenario/model.ts";
+import type { BuildObservation, ImageObservation } from "../../harness/scenario/observation.ts";
+import { runScenario } from "../../harness/scenario/run/scenario.ts";
 import { RecordingStore, writeBlobFolder } from "./blob-folder.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -34,6 +34,10 @@ interface PairSpec {
   pick: (builds: readonly BuildObservation[]) => [BuildObservation, BuildObservation];
 }
 
+function imageOf(b: BuildObservation): ImageObservation | undefined {
+  return b.outputs.find((o) => o.image)?.image;
+}
+
 function byName(builds: readonly BuildObservation[], a: string, b: string): [BuildObservation, BuildObservation] {
   const first = builds.find((x) => x.build === a);
   const second = builds.find((x) => x.build === b);
@@ -48,8 +52,9 @@ const PAIRS: Record<string, PairSpec> = {
     description:
       "moby/buildkit#3009: the rebuild in which an inline cache record lost results, and the rebuild before it (prune + import the previous image's inline cache each time)",
     pick: (builds) => {
-      const i = builds.findIndex((x) => (x.inlineCache?.lostSincePreviousRun.length ?? 0) > 0);
-      if (i < 1) throw new Error(`no inline cache record lost results in ${builds.length} rebuilds: the bug did not strike; run again`);
+      const config = (x: BuildObservation) => imageOf(x)?.configDigest;
+      const i = builds.findIndex((x, j) => j > 0 && config(x) !== config(builds[j - 1]!));
+      if (i < 1) throw new Error(`the config digest never changed in ${builds.length} rebuilds: the bug did not strike; run again`);
       return [builds[i - 1]!, builds[i]!];
     },
   },
@@ -93,25 +98,26 @@ async function capture(name: string, spec: PairSpec): Promise<void> {
     await spec.prepare(folder);
     scenario = { ...scenario, dir: folder };
   }
-  const { env, images } = await startCorpusEnvironment(spec.version);
+  const env = await BuildkitEnvironment.start(await provisionVersion(spec.version));
   try {
-    const run = await runScenario(scenario, env, images);
-    const [a, b] = spec.pick(run.builds);
-    if (!a.imageDigest || !b.imageDigest) throw new Error(`builds ${a.build} and ${b.build} pushed no image (verdict: ${JSON.stringify(run.verdict)})`);
-    const repo = a.attempt !== undefined ? `${spec.scenario}-attempt-${a.attempt}` : spec.scenario;
-    const store = new RecordingStore(new RegistryRepository(new RegistryClient(env.registry.urlFromHost), repo));
-    const explanation = await explainImages({ store, reference: a.imageDigest }, { store, reference: b.imageDigest });
+    const run = await runScenario(scenario, env);
+    const [a, b] = spec.pick(run.attempts.at(-1)!.observation.builds);
+    const [ia, ib] = [imageOf(a), imageOf(b)];
+    if (!ia?.repository || !ib?.repository) throw new Error(`builds ${a.build} and ${b.build} pushed no image (verdict: ${JSON.stringify(run.verdict)})`);
+    const store = new RecordingStore(new RegistryRepository(new RegistryClient(env.registry.urlFromHost), ia.repository));
+    const digest = (i: ImageObservation) => i.indexDigest ?? i.manifestDigest;
+    const explanation = await explainImages({ store, reference: digest(ia) }, { store, reference: digest(ib) });
     process.stdout.write(`${name}:\n${renderExplanationText(explanation)}\n`);
 
     const dir = join(PAIRS_DIR, name);
     await rm(dir, { recursive: true, force: true });
     await writeBlobFolder(dir, store.blobs);
-    const side = (x: BuildObservation) => ({
-      reference: x.imageDigest,
+    const side = (x: BuildObservation, i: ImageObservation) => ({
+      reference: digest(i),
       build: x.build,
       sequence: x.sequence,
       ...(x.iteration !== undefined ? { iteration: x.iteration } : {}),
-      ...(x.configDigest ? { configDigest: x.configDigest } : {}),
+      configDigest: i.configDigest,
     });
     const pair = {
       name,
@@ -124,8 +130,8 @@ async function capture(name: string, spec: PairSpec): Promise<void> {
       verdict: run.verdict.kind,
       capturedAt: new Date().toISOString(),
       command: `npx tsx test/tools/capture-image-pairs.ts ${name}`,
-      a: side(a),
-      b: side(b),
+      a: side(a, ia),
+      b: side(b, ib),
       mediaTypes: Object.fromEntries(store.mediaTypes),
       blobs: store.blobs.size,
     };

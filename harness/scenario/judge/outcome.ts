@@ -1,3 +1,4 @@
+import type { Explanation } from "../../oci/diff/index.ts";
 import type { AssertionKind } from "../model.ts";
 
 /**
@@ -27,6 +28,8 @@ export interface AssertionOutcome {
   readonly firstViolation?: { readonly sequence: number; readonly iteration?: number };
   /** For a digest that differs: the two images, so their difference can be explained. */
   readonly differing?: readonly [ImageRef, ImageRef];
+  /** Why the two images differ, level by level (added while the registry still holds them). */
+  readonly explanation?: Explanation;
 }
 
 /** The implicit assertion that covers builds no build-succeeds assertion names. */

@@ -32,11 +32,12 @@ export class ImageReader {
   ) {}
 
   /** An image the build pushed, by the digest the build reported or else by its name's tag. */
-  fromRegistry(name: string, digest: string | undefined): Promise<ImageObservation> {
+  async fromRegistry(name: string, digest: string | undefined): Promise<ImageObservation> {
     const parsed = parseRepositoryReference(name.slice(this.registryHost.length + 1))!;
     const store = new RegistryRepository(this.registry, parsed.repository);
     const reference = digest ?? parsed.digest ?? parsed.tag ?? "latest";
-    return this.read(store, reference, "registry", `${name.split("@")[0]}@${reference}`);
+    const image = await this.read(store, reference, "registry", `${name.split("@")[0]}@${reference}`);
+    return { ...image, repository: parsed.repository };
   }
 
   async read(store: ContentStore, reference: string, source: ImageObservation["source"], location: string): Promise<ImageObservation> {

@@ -7,6 +7,7 @@
 import type { BuildkitEnvironment } from "../../environment/environment.ts";
 import { HarnessError } from "../../errors.ts";
 import { interruption } from "../../interruption.ts";
+import { RegistryClient } from "../../oci/registry-client.ts";
 import { timeoutMs, timeoutVariable } from "../../timeouts.ts";
 import { evaluate, everyBuildSucceeds } from "../judge/assertions.ts";
 import type { AssertionOutcome } from "../judge/outcome.ts";
@@ -14,6 +15,7 @@ import { declaredBugs, type Fault, inapplicability, infrastructureError, judge, 
 import type { Scenario } from "../model.ts";
 import type { AttemptObservation } from "../observation.ts";
 import { runAttempt } from "./attempt.ts";
+import { explainDifferences } from "./explain.ts";
 
 export interface JudgedAttempt {
   readonly observation: AttemptObservation;
@@ -80,7 +82,12 @@ export async function runScenario(scenario: Scenario, env: BuildkitEnvironment):
     for (let i = 1; i <= count; i++) {
       const stopWhen = (soFar: AttemptObservation) => outcomesOf(scenario, version, soFar).some((o) => o.status === "fails");
       const { observation, error } = await runAttempt(scenario, env, count > 1 ? i : undefined, signal, stopWhen);
-      attempts.push({ observation, outcomes: outcomesOf(scenario, version, observation) });
+      const outcomes = outcomesOf(scenario, version, observation);
+      attempts.push({
+        observation,
+        outcomes:
+          error === undefined ? await explainDifferences(outcomes, observation, new RegistryClient(env.registry.urlFromHost), env.daemon.platform) : outcomes,
+      });
       if (error !== undefined) {
         const fault = faultOf(error);
         return finish(fault.code === "INTERRUPTED" ? notRun(fault) : infrastructureError(fault), attempts);
