@@ -22,7 +22,8 @@ export function fileInImage(layers: readonly ListedLayer[], path: string): Layer
     if (own) return own;
     for (const e of entries) {
       if (e.whiteout?.kind === "file" && (e.whiteout.target === name || above.includes(e.whiteout.target))) return undefined;
-      if (e.whiteout?.kind === "opaque" && above.includes(e.whiteout.dir)) return undefined;
+      // An opaque whiteout at the root (dir "") hides every lower entry.
+      if (e.whiteout?.kind === "opaque" && (e.whiteout.dir === "" || above.includes(e.whiteout.dir))) return undefined;
       if (!e.whiteout && e.type !== "directory" && above.includes(e.name)) return undefined;
     }
   }
