@@ -1,5 +1,14 @@
+import { posix } from "node:path";
 import type { LayerEntry } from "../../oci/layer-entries.ts";
 import type { ListedLayer } from "../observation.ts";
+
+/** A path in the image as layer entries name it: "/a//b/./c/" → "a/b/c". */
+function entryName(path: string): string {
+  return posix
+    .normalize(`/${path}`)
+    .replace(/^\/+/, "")
+    .replace(/\/+$/, "");
+}
 
 const ancestors = (name: string): string[] => {
   const parts = name.split("/");
@@ -14,7 +23,7 @@ const ancestors = (name: string): string[] => {
  * where a folder above it should be hides it too. Undefined when the image has no such file.
  */
 export function fileInImage(layers: readonly ListedLayer[], path: string): LayerEntry | undefined {
-  const name = path.replace(/^\/+/, "").replace(/\/+$/, "");
+  const name = entryName(path);
   const above = ancestors(name);
   for (let i = layers.length - 1; i >= 0; i--) {
     const entries = layers[i]!.entries;
@@ -32,6 +41,6 @@ export function fileInImage(layers: readonly ListedLayer[], path: string): Layer
 
 /** Whiteout entries in any layer that delete `path` itself. */
 export function whiteoutsOf(layers: readonly ListedLayer[], path: string): LayerEntry[] {
-  const name = path.replace(/^\/+/, "").replace(/\/+$/, "");
+  const name = entryName(path);
   return layers.flatMap((l) => l.entries.filter((e) => e.whiteout?.kind === "file" && e.whiteout.target === name));
 }
