@@ -8,7 +8,7 @@ import { INLINE_CACHE_KEY, recordsLosingResults } from "../../oci/inline-cache.t
 import { normalizeInstruction } from "../format/dockerfile.ts";
 import type { Assertion, Target } from "../model.ts";
 import type { AttemptObservation, BuildObservation, ImageObservation } from "../observation.ts";
-import { fileInImage, whiteoutsOf } from "./image-files.ts";
+import { fileInImage, regularFileInImage, whiteoutsOf } from "./image-files.ts";
 import { type AssertionOutcome, EVERY_BUILD_SUCCEEDS, type ImageRef } from "./outcome.ts";
 import { digestOf, failedRun, imageOf, short, where } from "./targets.ts";
 
@@ -184,9 +184,13 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
         if ("missing" in r) return inconclusive(expected, r.missing);
         const entry = fileInImage(r.image.layers, a.path);
         if (!entry) return inconclusive(expected, `${a.path} is not in the image of "${target.build}" (${where(last)})`);
-        if (entry.contentDigest === undefined)
-          return inconclusive(expected, `${a.path} in the image of "${target.build}" is a ${entry.type}, not a regular file`);
-        sides.push({ o: last, digest: entry.contentDigest, label: target.build });
+        const file = regularFileInImage(r.image.layers, a.path);
+        if (file?.contentDigest === undefined) {
+          const what =
+            entry.type === "hardlink" ? `hardlink to ${entry.linkname ?? "(no target)"}, which the image does not hold as a regular file` : entry.type;
+          return inconclusive(expected, `${a.path} in the image of "${target.build}" is a ${what}, not a regular file`);
+        }
+        sides.push({ o: last, digest: file.contentDigest, label: target.build });
       }
       const [x, y] = sides as [(typeof sides)[0], (typeof sides)[0]];
       const holds = (x.digest === y.digest) === want;
