@@ -63,8 +63,24 @@ function everyImage(
   });
 }
 
+/**
+ * The value at a dotted path. Keys may themselves hold dots (labels such as
+ * `org.opencontainers.image.source`), so at each level the longest run of segments that
+ * names a key is taken: `config.Labels.org.opencontainers.image.source` finds the label.
+ */
 function fieldAt(value: unknown, field: string): unknown {
-  return field.split(".").reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), value);
+  const parts = field.split(".");
+  let v = value;
+  for (let i = 0; i < parts.length; ) {
+    if (v === null || typeof v !== "object") return undefined;
+    const object = v as Record<string, unknown>;
+    let end = parts.length;
+    while (end > i && !Object.hasOwn(object, parts.slice(i, end).join("."))) end--;
+    if (end === i) return undefined;
+    v = object[parts.slice(i, end).join(".")];
+    i = end;
+  }
+  return v;
 }
 
 function describe(a: Assertion): string {
