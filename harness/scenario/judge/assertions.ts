@@ -8,7 +8,7 @@ import { INLINE_CACHE_KEY, type InlineCacheConfig, recordsLosingResults } from "
 import { normalizeInstruction } from "../format/dockerfile.ts";
 import type { Assertion, Target } from "../model.ts";
 import type { AttemptObservation, BuildObservation, ImageObservation } from "../observation.ts";
-import { fileInImage, regularFileInImage, whiteoutsOf } from "./image-files.ts";
+import { anyLayerHolds, fileInImage, regularFileInImage, whiteoutsOf } from "./image-files.ts";
 import { type AssertionOutcome, EVERY_BUILD_SUCCEEDS, type ImageRef } from "./outcome.ts";
 import { digestOf, failedRun, imageOf, short, where } from "./targets.ts";
 
@@ -284,9 +284,16 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
       return (
         unjudgeable(runs, a.target.build, early, expected) ??
         everyImage(runs, a.target, expected, (image) => {
-          const [entry] = whiteoutsOf(image.layers, a.path);
-          if (!entry) return { ok: false, actual: "no whiteout for it" };
-          return { ok: a.mtimeNotAfter === undefined || entry.mtimeEpochSeconds <= a.mtimeNotAfter, actual: `whiteout ${entry.name} dated ${entry.mtime}` };
+          const whiteouts = whiteoutsOf(image.layers, a.path);
+          if (whiteouts.length === 0) {
+            if (!anyLayerHolds(image.layers, a.path)) return { missing: `no layer holds ${a.path}, so there is nothing to delete` };
+            const left = fileInImage(image.layers, a.path) ? "is still in the image" : "is gone, deleted with a directory above it";
+            return { ok: false, actual: `no whiteout for it; ${a.path} ${left}` };
+          }
+          // Every deletion of the path must be dated in range, not only the first one found.
+          const late = whiteouts.find((e) => a.mtimeNotAfter !== undefined && e.mtimeEpochSeconds > a.mtimeNotAfter);
+          const shown = late ?? whiteouts.at(-1)!;
+          return { ok: late === undefined, actual: `whiteout ${shown.name} dated ${shown.mtime}` };
         })
       );
     }

@@ -59,3 +59,9 @@ export function whiteoutsOf(layers: readonly ListedLayer[], path: string): Layer
   const name = entryName(path);
   return layers.flatMap((l) => l.entries.filter((e) => e.whiteout?.kind === "file" && e.whiteout.target === name));
 }
+
+/** Whether any layer has an entry at `path` (deleted since or not). */
+export function anyLayerHolds(layers: readonly ListedLayer[], path: string): boolean {
+  const name = entryName(path);
+  return layers.some((l) => l.entries.some((e) => !e.whiteout && e.name === name));
+}
