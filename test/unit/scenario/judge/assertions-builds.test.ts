@@ -221,10 +221,7 @@ describe("digest-equal and digest-differs", () => {
   });
 
   it("is inconclusive when an output holds no image: a local export, an output index the build lacks", () => {
-    const local = attempt([
-      build("x", { sequence: 1, outputs: [{ index: 0, type: "local", files: [] }] }),
-      build("y", { sequence: 2, image: image() }),
-    ]);
+    const local = attempt([build("x", { sequence: 1, outputs: [{ index: 0, type: "local", files: [] }] }), build("y", { sequence: 2, image: image() })]);
     const o = judged(pair("digest-equal"), local);
     expect(o).toMatchObject({ status: "inconclusive", actual: 'build "x" (build #1) has no image output' });
     const chosen = judged(pair("digest-equal", "config", [0]), local);
@@ -256,7 +253,11 @@ describe("step-cached", () => {
 
   it("fails at the first run where the step was not as expected", () => {
     const obs = withSteps([step("RUN make", true)], [step("RUN make", false)], [step("RUN make", false)]);
-    expect(judged(a("RUN make", true), obs)).toMatchObject({ status: "fails", actual: "executed (iteration 2)", firstViolation: { sequence: 2, iteration: 2 } });
+    expect(judged(a("RUN make", true), obs)).toMatchObject({
+      status: "fails",
+      actual: "executed (iteration 2)",
+      firstViolation: { sequence: 2, iteration: 2 },
+    });
   });
 
   it("says how many vertices of a COPY --link were cached when not all were", () => {

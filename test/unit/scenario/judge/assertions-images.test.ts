@@ -147,7 +147,10 @@ describe("layer-mtimes", () => {
 
   it("fails when a run has a late entry, even if an earlier run was not pushed", () => {
     const late = image({ layers: [layer([entry("app", { mtime: 2000 })])] });
-    const obs = attempt([build("b", { sequence: 1, iteration: 1, outputs: [{ index: 0, type: "image" }] }), build("b", { sequence: 2, iteration: 2, image: late })]);
+    const obs = attempt([
+      build("b", { sequence: 1, iteration: 1, outputs: [{ index: 0, type: "image" }] }),
+      build("b", { sequence: 2, iteration: 2, image: late }),
+    ]);
     expect(judged(a("last"), obs)).toMatchObject({ status: "fails", firstViolation: { sequence: 2, iteration: 2 } });
   });
 });
@@ -244,12 +247,22 @@ describe("layer-from-base", () => {
     layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: digest("b0"), size: 4096 }],
   };
   const baseImages = { busybox: { reference: "registry:5000/base/busybox@x", manifestDigest: digest("bm"), manifest: baseManifest, origin: "recipe" } };
-  const a = (layerIndex = 0, baseLayer = 0): Assertion => ({ id: "l", kind: "layer-from-base", target: { build: "b" }, layer: layerIndex, image: "busybox", baseLayer });
+  const a = (layerIndex = 0, baseLayer = 0): Assertion => ({
+    id: "l",
+    kind: "layer-from-base",
+    target: { build: "b" },
+    layer: layerIndex,
+    image: "busybox",
+    baseLayer,
+  });
   const withLayer = (d: Partial<Manifest["layers"][0]>) =>
     attempt([build("b", { sequence: 1, image: image({ manifest: { layers: [{ ...baseManifest.layers[0]!, ...d }] } }) })], { baseImages });
 
   it("holds when the layer is the base image's blob, unchanged", () => {
-    expect(judged(a(), withLayer({}))).toMatchObject({ status: "holds", actual: `b00000000000 4096 B application/vnd.oci.image.layer.v1.tar, as in the base image` });
+    expect(judged(a(), withLayer({}))).toMatchObject({
+      status: "holds",
+      actual: `b00000000000 4096 B application/vnd.oci.image.layer.v1.tar, as in the base image`,
+    });
   });
 
   it("fails when the blob, its size or its media type differs", () => {
@@ -293,7 +306,10 @@ describe("annotation", () => {
     expect(judged(a("index", true, "2023-11-14T22:13:20Z"), one(annotated)).status).toBe("holds");
     expect(judged(a("manifest", true, "1970-01-01T00:00:00Z"), one(annotated)).status).toBe("holds");
     expect(judged(a("layer", true, "layer", 0), one(annotated)).status).toBe("holds");
-    expect(judged(a("manifest", true, "2023-11-14T22:13:20Z"), one(annotated))).toMatchObject({ status: "fails", actual: `${key} = 1970-01-01T00:00:00Z (build #1)` });
+    expect(judged(a("manifest", true, "2023-11-14T22:13:20Z"), one(annotated))).toMatchObject({
+      status: "fails",
+      actual: `${key} = 1970-01-01T00:00:00Z (build #1)`,
+    });
   });
 
   it("present without a value holds on any value; absent fails on any", () => {
