@@ -30,8 +30,9 @@ export interface ScenarioResult {
 
 /** Every outcome of one attempt: the implicit control first, then the scenario's assertions. */
 export function outcomesOf(scenario: Scenario, version: string, observation: AttemptObservation): AssertionOutcome[] {
-  const named = new Set(scenario.assertions.flatMap((a) => (a.kind === "build-succeeds" ? [a.build] : [])));
   const gate = (range: string) => satisfies(version, range);
+  // A build-succeeds gated out on this version judges nothing, so the control keeps its build.
+  const named = new Set(scenario.assertions.flatMap((a) => (a.kind === "build-succeeds" && (a.versions === undefined || gate(a.versions)) ? [a.build] : [])));
   return [everyBuildSucceeds(observation, named), ...scenario.assertions.map((a) => evaluate(a, observation, version, gate))];
 }
 
