@@ -39,8 +39,9 @@ export function outcomesOf(scenario: Scenario, version: string, observation: Att
 /** What stopped a scenario, as a fault; a harness bug keeps its stack. */
 export function faultOf(error: unknown): Fault {
   if (error instanceof HarnessError) return { code: error.code, message: error.describe() };
-  const err = error instanceof Error ? error : new Error(String(error));
-  return { code: "HARNESS_BUG", message: `the harness failed: ${err.message}`, ...(err.stack ? { detail: err.stack } : {}) };
+  // A thrown non-Error has no stack; one made here would only point at this function.
+  if (!(error instanceof Error)) return { code: "HARNESS_BUG", message: `the harness failed: ${String(error)}` };
+  return { code: "HARNESS_BUG", message: `the harness failed: ${error.message}`, ...(error.stack ? { detail: error.stack } : {}) };
 }
 
 /** Aborts on SIGINT/SIGTERM, or with a TIMEOUT error once the scenario's time is up. */
