@@ -7,7 +7,7 @@
  */
 import { type ContentStore, readConfig, resolveImage } from "./content-store.ts";
 import { type LayerEntry, listLayerEntries } from "./layer-entries.ts";
-import type { Descriptor, ImageConfig, Platform } from "./types.ts";
+import { type Descriptor, type ImageConfig, MediaType, type Platform } from "./types.ts";
 
 export interface LayerObservation {
   /** 0 is the bottom layer. */
@@ -84,7 +84,26 @@ export async function observeImage(store: ContentStore, reference: string, optio
   };
 }
 
-/** The fields by which a layer is "the same blob": what moby/buildkit#4805 is about. */
-export function sameLayerBlob(a: Pick<Descriptor, "digest" | "size" | "mediaType">, b: Pick<Descriptor, "digest" | "size" | "mediaType">): boolean {
-  return a.digest === b.digest && a.size === b.size && a.mediaType === b.mediaType;
+/** Docker schema2 layer media types and the OCI ones that name the same bytes. */
+const OCI_EQUIVALENT: Readonly<Record<string, string>> = {
+  [MediaType.dockerLayerTar]: MediaType.ociLayerTar,
+  [MediaType.dockerLayerTarGzip]: MediaType.ociLayerTarGzip,
+};
+
+/**
+ * Whether two layer descriptors name the same blob: what moby/buildkit#4805 is about.
+ * "exact" also requires the same media type; "equivalent" accepts the Docker and OCI names
+ * of the same format, because the image exporter relabels a base layer it carries
+ * unchanged (`oci-mediatypes=false`, the default before v0.31.0: measured on v0.13.1, an
+ * OCI gzip base layer came out as application/vnd.docker.image.rootfs.diff.tar.gzip with
+ * the same digest and size).
+ */
+export function sameLayerBlob(
+  a: Pick<Descriptor, "digest" | "size" | "mediaType">,
+  b: Pick<Descriptor, "digest" | "size" | "mediaType">,
+  mediaTypes: "exact" | "equivalent" = "exact",
+): boolean {
+  if (a.digest !== b.digest || a.size !== b.size) return false;
+  if (mediaTypes === "exact") return a.mediaType === b.mediaType;
+  return (OCI_EQUIVALENT[a.mediaType] ?? a.mediaType) === (OCI_EQUIVALENT[b.mediaType] ?? b.mediaType);
 }

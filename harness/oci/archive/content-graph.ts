@@ -95,7 +95,7 @@ export async function verifyContentGraph(source: BlobSource, roots: readonly Gra
     }
 
     if (role === "index") {
-      if (depth > limits.maxIndexDepth) throw refuse(where, `nests indexes deeper than ${limits.maxIndexDepth}`);
+      if (depth >= limits.maxIndexDepth) throw refuse(where, `nests indexes deeper than ${limits.maxIndexDepth}`);
       const index = checkIndex(parseJson(bytes, where), descriptor.mediaType, where, limits.maxEntries);
       nodes.set(descriptor.digest, { descriptor, role, bytes, document: index, children: index.manifests.map((m) => m.digest) });
       for (const child of index.manifests) {

@@ -14,7 +14,7 @@ export interface ArchiveLimits {
   readonly maxEntries: number;
   /** index.json, manifest.json, oci-layout, every manifest and every image config. */
   readonly maxJsonBytes: number;
-  /** Index inside index inside ...; real images use one level, two with an outer index.json. */
+  /** Index blobs in a chain below index.json; a multi-platform image has one, BuildKit's attestations do not add any. */
   readonly maxIndexDepth: number;
 }
 
@@ -36,8 +36,9 @@ export function archiveLimits(overrides: Partial<ArchiveLimits> = {}): ArchiveLi
   return limits;
 }
 
+/** Exact below 1 MiB (limits are often set in bytes in tests and messages must match them). */
 export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KiB`;
-  return `${n} bytes`;
+  const mib = 1024 * 1024;
+  if (n < mib) return `${n} bytes`;
+  return `${(n / mib).toFixed(n % mib === 0 ? 0 : 1)} MiB`;
 }

@@ -64,6 +64,18 @@ export function readTarMembers(tar: Buffer, archive: string, limits: ArchiveLimi
     checkChecksum(header, offset, refuse);
     const typeflag = header[156] === 0 ? "0" : String.fromCharCode(header[156]!);
     const size = parseSize(header, offset, refuse, pax.size);
+    // Bounds before truncation: a lying size must be refused as too large, not read towards.
+    const isLongHeader = typeflag === "x" || typeflag === "g" || typeflag === "L" || typeflag === "K";
+    if (isLongHeader && size > MAX_LONG_HEADER) {
+      throw refuse(undefined, `an extended header at byte ${offset} is ${formatBytes(size)} (at most ${formatBytes(MAX_LONG_HEADER)})`);
+    }
+    if ((typeflag === "0" || typeflag === "7") && size > limits.maxBlobBytes) {
+      throw refuse(
+        headerName(header, longName, pax),
+        `is ${formatBytes(size)}, more than the ${formatBytes(limits.maxBlobBytes)} allowed for one file`,
+        "Use a smaller base image.",
+      );
+    }
     const dataStart = offset + BLOCK;
     const dataEnd = dataStart + size;
     if (dataEnd > tar.length) throw refuse(headerName(header, longName, pax), `the tar ends inside this member (declared ${size} bytes): it is truncated`);
@@ -87,7 +99,8 @@ export function readTarMembers(tar: Buffer, archive: string, limits: ArchiveLimi
     pax = {};
     if (members.length >= limits.maxEntries) throw refuse(undefined, `the tar has more than ${limits.maxEntries} members`, "Put fewer images in one archive.");
     const name = safeMemberName(rawName, refuse);
-    const kind = typeflag === "0" || typeflag === "7" ? "file" : typeflag === "5" ? "directory" : undefined;
+    // Pre-POSIX tars mark a directory as a regular file whose name ends in "/".
+    const kind = typeflag === "5" || (typeflag === "0" && rawName.endsWith("/")) ? "directory" : typeflag === "0" || typeflag === "7" ? "file" : undefined;
     if (kind === undefined) {
       const what = TYPE_NAMES[typeflag] ?? `a member of unknown type ${JSON.stringify(typeflag)}`;
       throw refuse(
@@ -95,9 +108,6 @@ export function readTarMembers(tar: Buffer, archive: string, limits: ArchiveLimi
         `is ${what}; an image archive may only hold regular files and directories`,
         "Recreate the archive; image archives never need links or special files.",
       );
-    }
-    if (kind === "file" && size > limits.maxBlobBytes) {
-      throw refuse(rawName, `is ${formatBytes(size)}, more than the ${formatBytes(limits.maxBlobBytes)} allowed for one file`, "Use a smaller base image.");
     }
     const previous = seen.get(name);
     if (previous !== undefined && !(previous === "directory" && kind === "directory")) {
