@@ -68,10 +68,10 @@ describe("writeDeterministicTar quirks", () => {
 });
 
 describe("the draft scenarios' base image archives", () => {
-  for (const image of DRAFT_IMAGES) {
-    const committed = join(here, "../../../scenarios-draft", image.scenario, "images", `${image.name}.tar`);
+  for (const [image, scenario] of DRAFT_IMAGES.flatMap((i) => i.scenarios.map((s) => [i, s] as const))) {
+    const committed = join(here, "../../../scenarios-draft", scenario, "images", `${image.name}.tar`);
 
-    it(`${image.name}: the committed archive is what its recipe generates`, async () => {
+    it(`${scenario}/images/${image.name}.tar is what its recipe generates`, async () => {
       const archive = await openImageArchive(committed);
       const pushed = archive.image(image.name);
       const docs = draftImageDocuments(image);
