@@ -8,6 +8,6 @@ export interface ArchiveFiles {
   readonly description: string;
   /** The file's bytes, or undefined when there is no such file. Refuses what is not a regular file or is larger than `maxBytes`. */
   read(path: string, maxBytes: number): Promise<Buffer | undefined>;
-  /** Whether a regular file exists at `path` (directories and absent paths: false). */
+  /** Whether a regular file exists at `path`; false when nothing is there, a refusal when something else is (a link, a FIFO, a directory). */
   has(path: string): Promise<boolean>;
 }

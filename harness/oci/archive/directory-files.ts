@@ -63,7 +63,11 @@ export class DirectoryFiles implements ArchiveFiles {
     if (this.cache.has(name)) return this.cache.get(name) !== undefined;
     if (!(await this.parentsAreDirectories(name))) return false;
     const info = await lstat(join(this.root, name)).catch(() => undefined);
-    return info?.isFile() ?? false;
+    if (!info) return false;
+    // Present but unreadable as a file is a refusal, not an absence: say what it is.
+    if (info.isSymbolicLink()) throw refusedFile(this.description, name, { kind: "symlink" }, 0);
+    if (!info.isFile()) throw refusedFile(this.description, name, { kind: "not-a-file" }, 0);
+    return true;
   }
 
   private name(path: string): string {

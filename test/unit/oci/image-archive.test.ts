@@ -342,13 +342,29 @@ describe("refusals", () => {
     rmSync(join(fifo, "index.json"));
     await execa("mkfifo", [join(fifo, "index.json")]);
     const started = Date.now();
-    // A FIFO is not a regular file: has() says no, so the layout is incomplete rather than hanging.
-    expect((await refusal(openImageArchive(fifo))).message).toMatch(/is neither an OCI image layout/);
+    // Refused from its type, never opened: opening a FIFO for reading would block.
+    expect((await refusal(openImageArchive(fifo))).message).toMatch(/"index.json": is not a regular file/);
     expect(Date.now() - started).toBeLessThan(2000);
 
     const hard = make("hard-link");
     linkSync(blob(hard, image.configDigest), join(base, "second-name"));
     expect((await refusal(openImageArchive(hard))).message).toMatch(/has 2 hard links/);
+  });
+
+  it("the total bound: a tar file, a gzipped tar that inflates, and the files read from a directory", async () => {
+    const tar = layoutTar();
+    const path = join(scratch, "total.tar");
+    writeFileSync(path, tar);
+    expect((await refusal(openImageArchive(path, { limits: { maxTotalBytes: 4096 } }))).message).toMatch(/is \d+ bytes, more than the 4096 bytes allowed/);
+    const gz = join(scratch, "total.tar.gz");
+    writeFileSync(gz, gzipSync(tar));
+    expect(readFileSync(gz).length).toBeLessThan(4096);
+    expect((await refusal(openImageArchive(gz, { limits: { maxTotalBytes: 4096 } }))).message).toMatch(/decompresses to more than 4096 bytes/);
+    const dir = join(scratch, "total-dir");
+    writeLayoutDir(dir, layoutEntries());
+    expect((await refusal(openImageArchive(dir, { limits: { maxTotalBytes: 2500 } }))).message).toMatch(
+      /would bring the files read to \d+ bytes, more than the 2500 bytes allowed/,
+    );
   });
 
   it("an archive path that is a link, or that does not exist", async () => {
@@ -357,6 +373,8 @@ describe("refusals", () => {
     symlinkSync(tar, join(scratch, "link.tar"));
     expect((await refusal(openImageArchive(join(scratch, "link.tar")))).message).toMatch(/is a symbolic link/);
     expect((await refusal(openImageArchive(join(scratch, "absent.tar")))).message).toMatch(/does not exist/);
+    await execa("mkfifo", [join(scratch, "fifo.tar")]);
+    expect((await refusal(openImageArchive(join(scratch, "fifo.tar")))).message).toMatch(/is not a regular file/);
     expect((await openImageArchive(tar)).images).toHaveLength(1);
   });
 });
