@@ -57,6 +57,8 @@ export interface GraphRoot {
 export async function verifyContentGraph(source: BlobSource, roots: readonly GraphRoot[], limits: ArchiveLimits): Promise<ContentGraph> {
   const nodes = new Map<string, GraphNode>();
   const warnings: string[] = [];
+  // Layers shared by several platforms' manifests are decompressed once.
+  const checkedDiffIds = new Map<string, string>();
   const archive = source.description;
 
   const visit = async (descriptor: Descriptor, role: NodeRole, listedIn: string, depth: number, attestation: boolean): Promise<void> => {
@@ -134,8 +136,11 @@ export async function verifyContentGraph(source: BlobSource, roots: readonly Gra
           throw refuse(configWhere, `lists ${diffIds.length} diff_ids, but the manifest ${descriptor.digest} has ${manifest.layers.length} layers`);
         }
         for (const [i, layer] of manifest.layers.entries()) {
-          const warning = await checkDiffId(nodes.get(layer.digest)!.bytes, layer, diffIds[i]!, { archive, file: source.fileOf(layer.digest) }, limits);
+          const diffId = diffIds[i]!;
+          if (checkedDiffIds.get(layer.digest) === diffId) continue;
+          const warning = await checkDiffId(nodes.get(layer.digest)!.bytes, layer, diffId, { archive, file: source.fileOf(layer.digest) }, limits);
           if (warning) warnings.push(warning);
+          else checkedDiffIds.set(layer.digest, diffId);
         }
       }
       return;

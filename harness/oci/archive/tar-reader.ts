@@ -42,7 +42,6 @@ export function readTarMembers(tar: Buffer, archive: string, limits: ArchiveLimi
   let offset = 0;
   let longName: string | undefined;
   let pax: Record<string, string> = {};
-  let globalPax: Record<string, string> = {};
   const refuse = (name: string | undefined, problem: string, hint = HINT_REPACK) => archiveError(archive, name, problem, hint);
 
   for (;;) {
@@ -82,12 +81,10 @@ export function readTarMembers(tar: Buffer, archive: string, limits: ArchiveLimi
     const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (next > tar.length) throw refuse(headerName(header, longName, pax), "the tar ends inside this member's padding: it is truncated");
 
-    if (typeflag === "x" || typeflag === "g" || typeflag === "L" || typeflag === "K") {
-      if (size > MAX_LONG_HEADER)
-        throw refuse(undefined, `an extended header at byte ${offset} is ${formatBytes(size)} (at most ${formatBytes(MAX_LONG_HEADER)})`);
+    if (isLongHeader) {
       const body = tar.subarray(dataStart, dataEnd);
-      if (typeflag === "x") pax = { ...globalPax, ...parsePax(body, offset, refuse) };
-      else if (typeflag === "g") globalPax = { ...globalPax, ...parsePax(body, offset, refuse) };
+      if (typeflag === "x") pax = parsePax(body, offset, refuse);
+      else if (typeflag === "g") checkGlobalPax(parsePax(body, offset, refuse), offset, refuse);
       else if (typeflag === "L") longName = cString(body);
       // "K" (GNU long link name) only ever precedes a link, which is refused below.
       offset = next;
@@ -174,6 +171,15 @@ function parseSize(header: Buffer, offset: number, refuse: Refuse, paxSize: stri
   if (text === "") return 0;
   if (!/^[0-7]+$/.test(text)) throw refuse(undefined, `the header at byte ${offset} has a malformed size field`);
   return Number.parseInt(text, 8);
+}
+
+/**
+ * A global PAX header (`git archive` writes one with the commit id) is harmless unless it
+ * renames or resizes every member after it, which readers apply inconsistently.
+ */
+function checkGlobalPax(records: Record<string, string>, offset: number, refuse: Refuse): void {
+  const changing = ["path", "linkpath", "size"].filter((key) => key in records);
+  if (changing.length > 0) throw refuse(undefined, `the global PAX header at byte ${offset} sets ${changing.join(", ")} for every member after it`);
 }
 
 function cString(bytes: Buffer): string {

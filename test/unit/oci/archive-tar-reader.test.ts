@@ -63,6 +63,14 @@ describe("readTarMembers accepts", () => {
     ]);
   });
 
+  it("a harmless global PAX header (git archive writes one)", () => {
+    const tar = rawTar([
+      { name: "pax_global_header", typeflag: "g", content: paxBody({ comment: "0123abc" }) },
+      { name: "a", content: "x" },
+    ]);
+    expect(read(tar).map((m) => m.name)).toEqual(["a"]);
+  });
+
   it("a GNU long-name member and a PAX header", () => {
     const name = `dir/${"l".repeat(120)}`;
     const tar = rawTar([
@@ -149,6 +157,14 @@ describe("readTarMembers refuses", () => {
       "an oversized PAX header",
       rawTar([{ name: "p", typeflag: "x", content: Buffer.alloc(70 * 1024, 0x41) }]),
       /an extended header at byte 0 is 71680 bytes \(at most 65536 bytes\)/,
+    ],
+    [
+      "a global PAX header that renames what follows",
+      rawTar([
+        { name: "g", typeflag: "g", content: paxBody({ path: "index.json" }) },
+        { name: "a", content: "x" },
+      ]),
+      /the global PAX header at byte 0 sets path/,
     ],
     ["a malformed PAX record", rawTar([{ name: "p", typeflag: "x", content: "99 path=x\n" }, { name: "a" }]), /malformed record/],
   ];

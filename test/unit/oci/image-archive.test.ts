@@ -151,6 +151,28 @@ describe("layouts built for the test", () => {
     expect(() => archive.image("nope\u001b[2J")).toThrow(/no image named "nope\\u001b\[2J"/);
   });
 
+  it("an attestation manifest (in-toto layers) next to the image, as BuildKit writes provenance", async () => {
+    const amd = buildImage();
+    const statement = Buffer.from('{"_type":"https://in-toto.io/Statement/v0.1"}');
+    const attestation = buildImage({
+      layers: [statement],
+      config: (c) => ({ ...c, architecture: "unknown", os: "unknown" }),
+      manifest: (m) => ({ ...m, layers: [{ mediaType: MediaType.inTotoStatement, digest: digestOf(statement), size: statement.length }] }),
+    });
+    const attestationDescriptor = {
+      mediaType: MediaType.ociManifest,
+      digest: attestation.manifestDigest,
+      size: attestation.manifestBytes.length,
+      annotations: { "vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": amd.manifestDigest },
+    };
+    const index = buildIndex([amd], { manifests: [amd.descriptor, attestationDescriptor] });
+    const entries = layoutEntries({ images: [amd, attestation], index: () => ({ schemaVersion: 2, manifests: [index.descriptor] }) });
+    entries.push({ type: "file", path: `blobs/sha256/${index.digest.slice(7)}`, mode: 0o644, content: index.bytes });
+    const archive = await fromBuffer(writeDeterministicTar(entries));
+    expect(archive.manifestsOf(archive.image()).map((m) => m.digest)).toEqual([amd.manifestDigest, attestation.manifestDigest]);
+    expect(archive.contentOf(archive.image()).map((c) => c.descriptor.digest)).toContain(digestOf(statement));
+  });
+
   it("a directory layout reads like the tar, and never follows links", async () => {
     const dir = join(scratch, "layout-dir");
     writeLayoutDir(dir, layoutEntries());
