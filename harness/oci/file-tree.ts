@@ -113,7 +113,7 @@ function sha256File(path: string): Promise<string> {
 
 function treeError(path: string, problem: string): HarnessError {
   return new HarnessError(
-    "BUILDCTL_FAILED",
+    "BUILD_OUTPUT_UNREADABLE",
     `the build output ${path} ${problem}`,
     "Check the output's dest; the harness chooses it inside the run's work directory.",
   );

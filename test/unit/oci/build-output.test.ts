@@ -97,7 +97,10 @@ describe("listFileTree on a directory (type=local)", () => {
     const root = join(scratch, "bounded");
     mkdirSync(root);
     for (const n of ["a", "b", "c"]) writeFileSync(join(root, n), "0123456789");
-    await expect(listFileTree(root, { maxEntries: 2, maxTotalBytes: 1000 })).rejects.toThrow(/more than 2 entries/);
+    await expect(listFileTree(root, { maxEntries: 2, maxTotalBytes: 1000 })).rejects.toMatchObject({
+      code: "BUILD_OUTPUT_UNREADABLE",
+      message: expect.stringMatching(/more than 2 entries/),
+    });
     await expect(listFileTree(root, { maxEntries: 10, maxTotalBytes: 15 })).rejects.toThrow(/more than 15 bytes/);
   });
 });
