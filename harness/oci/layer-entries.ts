@@ -30,9 +30,14 @@ export type LayerCompression = "none" | "gzip" | "zstd";
 const WHITEOUT_PREFIX = ".wh.";
 const OPAQUE_WHITEOUT = ".wh..wh..opq";
 
+export interface ListLayerOptions {
+  /** Refuse a layer that decompresses to more (a layer of an untrusted base image could be a gzip bomb). */
+  maxUncompressedBytes?: number;
+}
+
 /** Lists the entries of a layer blob, uncompressed, gzip or zstd. */
-export async function listLayerEntries(bytes: Uint8Array, mediaType?: string): Promise<LayerEntry[]> {
-  const tar = decompressLayer(bytes, mediaType);
+export async function listLayerEntries(bytes: Uint8Array, mediaType?: string, options: ListLayerOptions = {}): Promise<LayerEntry[]> {
+  const tar = decompressLayer(bytes, mediaType, options.maxUncompressedBytes);
   const entries: LayerEntry[] = [];
   const reader = extract();
   reader.end(tar);
@@ -59,7 +64,7 @@ export function compressionOfBytes(bytes: Uint8Array): LayerCompression {
   return "none";
 }
 
-function decompressLayer(bytes: Uint8Array, mediaType: string | undefined): Buffer {
+function decompressLayer(bytes: Uint8Array, mediaType: string | undefined, maxBytes: number | undefined): Buffer {
   const claimed = compressionOfMediaType(mediaType);
   const actual = compressionOfBytes(bytes);
   if (claimed !== undefined && claimed !== actual) {
@@ -74,10 +79,10 @@ function decompressLayer(bytes: Uint8Array, mediaType: string | undefined): Buff
     case "none":
       return buffer;
     case "gzip":
-      return zlib.gunzipSync(buffer);
+      return bounded(() => zlib.gunzipSync(buffer, maxBytes === undefined ? {} : { maxOutputLength: maxBytes }), maxBytes);
     case "zstd": {
       // zstd arrived in node:zlib with Node 22.15; @types/node 20 does not declare it.
-      const zstd = (zlib as { zstdDecompressSync?: (buf: Buffer) => Buffer }).zstdDecompressSync;
+      const zstd = (zlib as { zstdDecompressSync?: (buf: Buffer, options?: { maxOutputLength?: number }) => Buffer }).zstdDecompressSync;
       if (!zstd) {
         throw new HarnessError(
           "LAYER_FORMAT_UNSUPPORTED",
@@ -85,8 +90,23 @@ function decompressLayer(bytes: Uint8Array, mediaType: string | undefined): Buff
           "Run the harness with Node >= 22.15 to read zstd layers.",
         );
       }
-      return zstd(buffer);
+      return bounded(() => zstd(buffer, maxBytes === undefined ? {} : { maxOutputLength: maxBytes }), maxBytes);
     }
+  }
+}
+
+function bounded(decompress: () => Buffer, maxBytes: number | undefined): Buffer {
+  try {
+    return decompress();
+  } catch (err) {
+    if (maxBytes !== undefined && (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new HarnessError(
+        "LAYER_FORMAT_UNSUPPORTED",
+        `a layer decompresses to more than ${maxBytes} bytes, the limit for listing its entries`,
+        "Use a smaller base image, or raise the limit where the layer is known to be legitimate.",
+      );
+    }
+    throw err;
   }
 }
 

@@ -14,6 +14,9 @@ export const MediaType = {
   dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
   dockerConfig: "application/vnd.docker.container.image.v1+json",
   dockerLayerTarGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  /** Uncompressed schema2 layer: what a manifest built from a `docker save` archive's layer.tar files names. */
+  dockerLayerTar: "application/vnd.docker.image.rootfs.diff.tar",
+  inTotoStatement: "application/vnd.in-toto+json",
   buildkitCacheConfig: "application/vnd.buildkit.cacheconfig.v0",
 } as const;
 

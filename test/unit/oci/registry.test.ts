@@ -2,12 +2,7 @@
  * RegistryClient, pushImage and the base images against a real registry: Debian's
  * docker-registry (distribution 2.x) on 127.0.0.1, filesystem storage in a temp dir.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { createServer as createNetServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HarnessError } from "../../../harness/errors.ts";
 import { writeDeterministicTar } from "../../../harness/oci/deterministic-tar.ts";
@@ -17,66 +12,11 @@ import { type LayerEntry, listLayerEntries } from "../../../harness/oci/layer-en
 import { RegistryClient } from "../../../harness/oci/registry-client.ts";
 import { type Index, MediaType } from "../../../harness/oci/types.ts";
 import { BASE_IMAGE_CREATED, BASE_IMAGES, payloadBytes, pushBaseImages } from "../../../harness/provision/base-images.ts";
+import { freePort, type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
 
-const REGISTRY_BINARY = "/usr/bin/docker-registry";
-
-let dir: string | undefined;
-let proc: ResultPromise | undefined;
+let local: LocalRegistry | undefined;
 let client: RegistryClient | undefined;
 let startError: Error | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-async function startRegistry(): Promise<RegistryClient> {
-  if (!existsSync(REGISTRY_BINARY)) {
-    throw new Error(`${REGISTRY_BINARY} is missing, so the registry integration tests cannot run. Install it: sudo apt-get install -y docker-registry`);
-  }
-  dir = mkdtempSync(join(tmpdir(), "oci-registry-test-"));
-  const port = await freePort();
-  const config = join(dir, "config.yml");
-  writeFileSync(
-    config,
-    [
-      "version: 0.1",
-      "log:",
-      "  level: error",
-      "  accesslog:",
-      "    disabled: true",
-      "storage:",
-      "  filesystem:",
-      `    rootdirectory: ${join(dir, "data")}`,
-      "  delete:",
-      "    enabled: true",
-      "http:",
-      `  addr: 127.0.0.1:${port}`,
-      "",
-    ].join("\n"),
-  );
-  proc = execa(REGISTRY_BINARY, ["serve", config], { reject: false, all: true, buffer: true });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) break;
-    const ok = await fetch(`${url}/v2/`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return new RegistryClient(url);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill();
-  const result = await proc;
-  throw new Error(`${REGISTRY_BINARY} did not answer on ${url}/v2/ within 15 s (exit ${String(result.exitCode)}): ${String(result.all ?? "")}`);
-}
 
 /** Fails the calling test, with the reason, when the registry could not be started. */
 function registry(): RegistryClient {
@@ -87,18 +27,15 @@ function registry(): RegistryClient {
 
 beforeAll(async () => {
   try {
-    client = await startRegistry();
+    local = await startLocalRegistry();
+    client = local.client;
   } catch (err) {
     startError = err as Error;
   }
 }, 30_000);
 
 afterAll(async () => {
-  if (proc && proc.exitCode === null) {
-    proc.kill("SIGTERM");
-    await proc;
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await local?.stop();
 });
 
 async function entriesOf(repo: string, reference: string): Promise<Map<string, LayerEntry>> {

@@ -1,0 +1,2 @@
+FROM {{image:padded}}
+COPY hello.txt /hello.txt

@@ -1,0 +1,2 @@
+FROM {{image:quirky}}
+COPY hello.txt /hello.txt

@@ -1,0 +1,2 @@
+FROM {{image:unpadded}}
+COPY hello.txt /hello.txt

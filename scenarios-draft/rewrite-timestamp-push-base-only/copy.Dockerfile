@@ -1,0 +1,2 @@
+FROM {{image:busybox}}
+COPY hello.txt /hello.txt
