@@ -17,7 +17,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OutputSpec } from "../../harness/buildkit/build-request.ts";
 import { Buildctl } from "../../harness/buildkit/buildctl.ts";
-import { startCorpusEnvironment } from "../../harness/corpus.ts";
 import type { BuildkitEnvironment } from "../../harness/environment/environment.ts";
 import { openImageArchive } from "../../harness/oci/archive/open.ts";
 import { type PushedArchiveImage, pushArchiveImage } from "../../harness/oci/archive/push.ts";
@@ -25,6 +24,7 @@ import { observeImageOutput } from "../../harness/oci/build-output.ts";
 import { RegistryRepository } from "../../harness/oci/content-store.ts";
 import { type ImageObservation, type LayerObservation, observeImage, sameLayerBlob } from "../../harness/oci/image-observation.ts";
 import { RegistryClient } from "../../harness/oci/registry-client.ts";
+import { startToolEnvironment } from "../../harness/tools/environment.ts";
 
 const DRAFTS = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -300,7 +300,7 @@ async function main(): Promise<void> {
   const keep = args.includes("--keep");
   const cases = Object.entries(CASES).filter(([name]) => wanted.length === 0 || wanted.includes(name));
   for (const version of versions) {
-    const { env, images: builtIn } = await startCorpusEnvironment(version);
+    const { env, images: builtIn } = await startToolEnvironment(version);
     const work = await mkdtemp(join(tmpdir(), "draft-measure-"));
     try {
       const client = new RegistryClient(env.registry.urlFromHost);
