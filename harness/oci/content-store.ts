@@ -63,7 +63,7 @@ export async function resolveImage(store: ContentStore, reference: string, platf
   if (isIndex(inner.manifest)) {
     throw contentError(store, reference, `the index entry for ${platformString(platform)} (${chosen.digest}) is itself an index`);
   }
-  return { indexDigest: top.digest, manifestDigest: inner.digest, manifest: inner.manifest, manifestMediaType: inner.mediaType };
+  return { indexDigest: top.digest, index: top.manifest, manifestDigest: inner.digest, manifest: inner.manifest, manifestMediaType: inner.mediaType };
 }
 
 /** The image config a manifest names, parsed. */

@@ -7,7 +7,7 @@
  */
 import { type ContentStore, readConfig, resolveImage } from "./content-store.ts";
 import { type LayerEntry, listLayerEntries } from "./layer-entries.ts";
-import { type Descriptor, type ImageConfig, MediaType, type Platform } from "./types.ts";
+import { type Descriptor, type ImageConfig, type Index, type Manifest, MediaType, type Platform } from "./types.ts";
 
 export interface LayerObservation {
   /** 0 is the bottom layer. */
@@ -29,7 +29,9 @@ export interface ImageObservation {
   /** The digest the reference resolved to at the top: the index, or the manifest itself. */
   readonly digest: string;
   readonly indexDigest?: string;
+  readonly index?: Index;
   readonly manifestDigest: string;
+  readonly manifest: Manifest;
   readonly manifestMediaType: string;
   readonly manifestAnnotations?: Readonly<Record<string, string>>;
   readonly configDigest: string;
@@ -44,9 +46,23 @@ export interface ObserveImageOptions {
   readonly entries?: boolean | ((layer: Descriptor, index: number) => boolean);
   /** Bound on a layer's decompressed size while listing entries (default 512 MiB). */
   readonly maxUncompressedLayerBytes?: number;
+  /** Listings by layer digest, shared across calls: a base layer under thirty builds is listed once. */
+  readonly entryCache?: Map<string, Promise<LayerEntry[]>>;
 }
 
 const DEFAULT_MAX_UNCOMPRESSED = 512 * 1024 * 1024;
+
+function listEntries(store: ContentStore, layer: Descriptor, options: ObserveImageOptions): Promise<LayerEntry[]> {
+  const cached = options.entryCache?.get(layer.digest);
+  if (cached) return cached;
+  const listing = store
+    .blob(layer.digest)
+    .then((bytes) => listLayerEntries(bytes, layer.mediaType, { maxUncompressedBytes: options.maxUncompressedLayerBytes ?? DEFAULT_MAX_UNCOMPRESSED }));
+  // A failed listing is not kept: the next reader tries again and sees the error itself.
+  options.entryCache?.set(layer.digest, listing);
+  listing.catch(() => options.entryCache?.delete(layer.digest));
+  return listing;
+}
 
 export async function observeImage(store: ContentStore, reference: string, options: ObserveImageOptions = {}): Promise<ImageObservation> {
   const resolved = await resolveImage(store, reference, options.platform ?? { os: "linux", architecture: "amd64" });
@@ -56,11 +72,7 @@ export async function observeImage(store: ContentStore, reference: string, optio
   const layers: LayerObservation[] = [];
   for (const [index, layer] of resolved.manifest.layers.entries()) {
     const listed = typeof wantEntries === "function" ? wantEntries(layer, index) : wantEntries;
-    const entries = listed
-      ? await listLayerEntries(await store.blob(layer.digest), layer.mediaType, {
-          maxUncompressedBytes: options.maxUncompressedLayerBytes ?? DEFAULT_MAX_UNCOMPRESSED,
-        })
-      : undefined;
+    const entries = listed ? await listEntries(store, layer, options) : undefined;
     layers.push({
       index,
       digest: layer.digest,
@@ -75,7 +87,9 @@ export async function observeImage(store: ContentStore, reference: string, optio
     source: store.description,
     digest: resolved.indexDigest ?? resolved.manifestDigest,
     ...(resolved.indexDigest ? { indexDigest: resolved.indexDigest } : {}),
+    ...(resolved.index ? { index: resolved.index } : {}),
     manifestDigest: resolved.manifestDigest,
+    manifest: resolved.manifest,
     manifestMediaType: resolved.manifestMediaType,
     ...(resolved.manifest.annotations ? { manifestAnnotations: resolved.manifest.annotations } : {}),
     configDigest: resolved.manifest.config.digest,

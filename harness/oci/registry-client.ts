@@ -22,6 +22,7 @@ export interface FetchedManifest {
 export interface ResolvedImage {
   /** Set when `reference` named an index (or manifest list) rather than the image manifest. */
   indexDigest?: string;
+  index?: Index;
   manifestDigest: string;
   manifest: Manifest;
   manifestMediaType: string;

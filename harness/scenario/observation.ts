@@ -48,21 +48,12 @@ export interface ImageObservation {
   readonly layers: readonly ListedLayer[];
 }
 
-export interface FileTreeEntry {
-  readonly path: string;
-  readonly type: "file" | "directory" | "symlink" | "other";
-  readonly mode: number;
-  readonly mtimeEpochSeconds: number;
-  readonly size: number;
-  readonly contentDigest?: string;
-  readonly linkname?: string;
-}
-
 export interface OutputObservation {
   readonly index: number;
   readonly type: Output["type"];
   readonly image?: ImageObservation;
-  readonly files?: readonly FileTreeEntry[];
+  /** A local or tar export's files, in the shape of layer entries. */
+  readonly files?: readonly LayerEntry[];
   /** Why the output could not be read back (the exporter reported success but nothing is there, …). */
   readonly unreadable?: string;
 }

@@ -4,6 +4,7 @@
  * inconclusive, never a pass or a failure; one whose build failed or never ran is not
  * evaluated (the failure is judged by build-succeeds or the implicit control).
  */
+import { sameLayerBlob } from "../../oci/image-observation.ts";
 import { INLINE_CACHE_KEY, type InlineCacheConfig, recordsLosingResults } from "../../oci/inline-cache.ts";
 import { normalizeInstruction } from "../format/dockerfile.ts";
 import type { Assertion, Target } from "../model.ts";
@@ -343,7 +344,8 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
       return everyImage(runs, a.target, expected, (image) => {
         const got = image.manifest.layers[a.layer];
         if (!got) return { missing: `the image has ${image.manifest.layers.length} layer(s); there is no layer ${a.layer}` };
-        const same = got.digest === wantLayer.digest && got.size === wantLayer.size && got.mediaType === wantLayer.mediaType;
+        // Docker and OCI names of the same format count as the same: before v0.31 the exporter relabels a layer it carries unchanged.
+        const same = sameLayerBlob(got, wantLayer, "equivalent");
         const text = (d: typeof got) => `${short(d.digest)} ${d.size} B ${d.mediaType}`;
         return { ok: same, actual: same ? `${text(got)}, as in the base image` : `${text(got)} (the base image's: ${text(wantLayer)})` };
       });

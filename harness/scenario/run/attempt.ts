@@ -11,6 +11,8 @@ import type { BuildkitEnvironment } from "../../environment/environment.ts";
 import { makeWorkDir } from "../../environment/work-dirs.ts";
 import { HarnessError } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { openImageArchive } from "../../oci/archive/open.ts";
+import { pushArchiveImage } from "../../oci/archive/push.ts";
 import { RegistryRepository, readConfig, resolveImage } from "../../oci/content-store.ts";
 import { RegistryClient } from "../../oci/registry-client.ts";
 import { BASE_IMAGES, pushBaseImages } from "../../provision/base-images.ts";
@@ -185,23 +187,20 @@ class Attempt {
   }
 }
 
-/** Pushes the harness's base images into the (fresh) registry and reads back what scenarios will see. */
+/**
+ * Pushes the harness's base images and the scenario's own (byte for byte, from its
+ * archives) into the fresh registry, and reads back what scenarios will see.
+ */
 async function pushImages(
   scenario: Scenario,
   env: BuildkitEnvironment,
+  folder: string,
 ): Promise<{ images: Map<string, string>; observed: Record<string, BaseImageObservation> }> {
-  if (scenario.images.length > 0) {
-    throw new HarnessError(
-      "SCENARIO_INVALID",
-      `${scenario.id} ships its own base images, which this harness version cannot push yet.`,
-      "Remove images: from scenario.yaml.",
-    );
-  }
   const client = new RegistryClient(env.registry.urlFromHost);
-  const pushed = await pushBaseImages(client, BASE_IMAGES, env.registry.hostInNetwork);
+  const host = env.registry.hostInNetwork;
   const images = new Map<string, string>();
   const observed: Record<string, BaseImageObservation> = {};
-  for (const [name, image] of pushed) {
+  for (const [name, image] of await pushBaseImages(client, BASE_IMAGES, host)) {
     images.set(name, image.reference);
     const resolved = await resolveImage(new RegistryRepository(client, image.repo), image.digest, env.daemon.platform);
     observed[name] = {
@@ -210,6 +209,14 @@ async function pushImages(
       manifest: resolved.manifest,
       origin: BASE_IMAGES.find((b) => b.name === name)!.description,
     };
+  }
+  for (const own of scenario.images) {
+    const archive = await openImageArchive(join(folder, own.path), { description: own.path });
+    const pushed = await pushArchiveImage(client, archive, { repo: `scenario/${own.name}`, platform: env.daemon.platform });
+    const reference = `${host}/${pushed.repo}@${pushed.digest}`;
+    images.set(own.name, reference);
+    const resolved = await resolveImage(new RegistryRepository(client, pushed.repo), pushed.digest, env.daemon.platform);
+    observed[own.name] = { reference, manifestDigest: resolved.manifestDigest, manifest: resolved.manifest, origin: `${own.path}: ${pushed.description}` };
   }
   return { images, observed };
 }
@@ -247,7 +254,7 @@ export async function runAttempt(
     await env.freshBuilder();
     // Daemons retired before this attempt belong to earlier scenarios.
     await env.takeDaemonRecords();
-    const { images, observed } = await pushImages(scenario, env);
+    const { images, observed } = await pushImages(scenario, env, folder);
     const client = new RegistryClient(env.registry.urlFromHost);
     const baseDiffIds = new Set<string>();
     for (const image of Object.values(observed)) {

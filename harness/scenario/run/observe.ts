@@ -1,33 +1,30 @@
 /**
- * Reads back what a build produced, whole: for an image, the index and manifest, the
- * config as stored, the inline cache decoded once, and every layer listed (each distinct
- * blob once per scenario, so a base layer shared by thirty builds is read once); for a
- * file tree, its entries. Nothing here decides anything.
+ * Reads back what a build produced, whole: for an image (pushed, or an oci/docker archive)
+ * the index and manifest, the config as stored, the inline cache decoded once, and every
+ * layer listed (each distinct blob once per attempt, so a base layer shared by thirty
+ * builds is read once); for a local or tar export, its file tree. Nothing here decides.
  */
-import { createHash } from "node:crypto";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
-import { join, relative } from "node:path";
-import { type ContentStore, RegistryRepository, readConfig, resolveImage } from "../../oci/content-store.ts";
+import { openImageArchive } from "../../oci/archive/open.ts";
+import { type ContentStore, RegistryRepository } from "../../oci/content-store.ts";
+import { listFileTree } from "../../oci/file-tree.ts";
+import { observeImage } from "../../oci/image-observation.ts";
 import { decodeInlineCache, INLINE_CACHE_KEY } from "../../oci/inline-cache.ts";
-import { type LayerEntry, listLayerEntries } from "../../oci/layer-entries.ts";
+import type { LayerEntry } from "../../oci/layer-entries.ts";
 import type { RegistryClient } from "../../oci/registry-client.ts";
-import type { Index, Platform } from "../../oci/types.ts";
+import type { Platform } from "../../oci/types.ts";
 import { parseRepositoryReference } from "../format/reference.ts";
-import type { FileTreeEntry, ImageObservation, ListedLayer, OutputObservation } from "../observation.ts";
+import type { ImageObservation, OutputObservation } from "../observation.ts";
 import type { PlannedOutput } from "./request.ts";
 
-/** A file tree bigger than this is not read back (a scenario has no business producing one). */
-const FILE_TREE_LIMIT = 512 * 1024 * 1024;
-
 export class ImageReader {
-  private readonly listings = new Map<string, Promise<LayerEntry[]>>();
+  private readonly entryCache = new Map<string, Promise<LayerEntry[]>>();
 
   constructor(
     private readonly registry: RegistryClient,
     /** host:port of the registry as builders name it. */
     private readonly registryHost: string,
     private readonly platform: Platform,
-    /** diff_ids of the base images the run pushed. */
+    /** diff_ids of the base images the attempt pushed. */
     private readonly baseDiffIds: ReadonlySet<string>,
   ) {}
 
@@ -36,34 +33,23 @@ export class ImageReader {
     const parsed = parseRepositoryReference(name.slice(this.registryHost.length + 1))!;
     const store = new RegistryRepository(this.registry, parsed.repository);
     const reference = digest ?? parsed.digest ?? parsed.tag ?? "latest";
-    const image = await this.read(store, reference, "registry", `${name.split("@")[0]}@${reference}`);
-    return { ...image, repository: parsed.repository };
+    return { ...(await this.read(store, reference, "registry", `${name.split("@")[0]}@${reference}`)), repository: parsed.repository };
   }
 
-  async read(store: ContentStore, reference: string, source: ImageObservation["source"], location: string): Promise<ImageObservation> {
-    const top = await store.manifest(reference);
-    const image = await resolveImage(store, reference, this.platform);
-    const { digest: configDigest, config } = await readConfig(store, image.manifest.config);
-    const diffIds = config.rootfs?.diff_ids ?? [];
-    const layers: ListedLayer[] = [];
-    for (const [i, layer] of image.manifest.layers.entries()) {
-      let listing = this.listings.get(layer.digest);
-      if (!listing) {
-        listing = store.blob(layer.digest).then((bytes) => listLayerEntries(bytes, layer.mediaType));
-        this.listings.set(layer.digest, listing);
-      }
-      const diffId = diffIds[i];
-      layers.push({
-        digest: layer.digest,
-        ...(diffId ? { diffId } : {}),
-        entries: await listing,
-        fromBaseImage: diffId !== undefined && this.baseDiffIds.has(diffId),
-      });
-    }
+  /** The (first) image of an oci or docker archive an exporter wrote; an invalid archive throws, naming why. */
+  async fromArchive(path: string, type: "oci" | "docker", label: string): Promise<ImageObservation> {
+    const archive = await openImageArchive(path, { description: label });
+    const [image] = archive.images;
+    if (!image) throw new Error(`${label} holds no image`);
+    return this.read(archive, image.descriptor.digest, type === "oci" ? "oci-archive" : "docker-archive", label);
+  }
+
+  private async read(store: ContentStore, reference: string, source: ImageObservation["source"], location: string): Promise<ImageObservation> {
+    const image = await observeImage(store, reference, { platform: this.platform, entries: true, entryCache: this.entryCache });
     let inlineCache: ImageObservation["inlineCache"];
-    if (INLINE_CACHE_KEY in config) {
+    if (INLINE_CACHE_KEY in image.config) {
       try {
-        const decoded = decodeInlineCache(config);
+        const decoded = decodeInlineCache(image.config);
         inlineCache = decoded ? { decoded } : { error: "the key is present but empty" };
       } catch (err) {
         inlineCache = { error: (err as Error).message };
@@ -72,66 +58,28 @@ export class ImageReader {
     return {
       source,
       location,
-      ...(image.indexDigest ? { indexDigest: image.indexDigest, index: top.manifest as Index } : {}),
+      ...(image.indexDigest ? { indexDigest: image.indexDigest } : {}),
+      ...(image.index ? { index: image.index } : {}),
       manifestDigest: image.manifestDigest,
       manifest: image.manifest,
-      configDigest,
-      config,
+      configDigest: image.configDigest,
+      config: image.config,
       ...(inlineCache ? { inlineCache } : {}),
-      layers,
+      layers: image.layers.map((l) => ({
+        digest: l.digest,
+        ...(l.diffId ? { diffId: l.diffId } : {}),
+        entries: l.entries ?? [],
+        fromBaseImage: l.diffId !== undefined && this.baseDiffIds.has(l.diffId),
+      })),
     };
   }
 }
 
-async function listTree(root: string): Promise<FileTreeEntry[]> {
-  const out: FileTreeEntry[] = [];
-  let total = 0;
-  const walk = async (dir: string): Promise<void> => {
-    for (const name of (await readdir(dir)).sort()) {
-      const abs = join(dir, name);
-      const st = await lstat(abs);
-      const path = relative(root, abs);
-      const base = { path, mode: st.mode & 0o7777, mtimeEpochSeconds: st.mtimeMs / 1000, size: st.size };
-      if (st.isDirectory()) {
-        out.push({ ...base, type: "directory" });
-        await walk(abs);
-      } else if (st.isSymbolicLink()) {
-        out.push({ ...base, type: "symlink", linkname: await readlink(abs) });
-      } else if (st.isFile()) {
-        total += st.size;
-        if (total > FILE_TREE_LIMIT) throw new Error(`the tree is larger than ${FILE_TREE_LIMIT} bytes`);
-        out.push({
-          ...base,
-          type: "file",
-          contentDigest: `sha256:${createHash("sha256")
-            .update(await readFile(abs))
-            .digest("hex")}`,
-        });
-      } else {
-        out.push({ ...base, type: "other" });
-      }
-    }
-  };
-  await walk(root);
-  return out;
-}
-
-async function listTarball(path: string): Promise<FileTreeEntry[]> {
-  const st = await lstat(path);
-  if (st.size > FILE_TREE_LIMIT) throw new Error(`the tarball is larger than ${FILE_TREE_LIMIT} bytes`);
-  const entries = await listLayerEntries(await readFile(path));
-  return entries.map((e) => ({
-    path: e.name,
-    type: e.type === "file" || e.type === "directory" || e.type === "symlink" ? e.type : "other",
-    mode: e.mode,
-    mtimeEpochSeconds: e.mtimeEpochSeconds,
-    size: e.size,
-    ...(e.contentDigest ? { contentDigest: e.contentDigest } : {}),
-    ...(e.linkname ? { linkname: e.linkname } : {}),
-  }));
-}
-
-/** Reads back every output of a successful build. A failure to read one is recorded with it (the caller diagnoses why), not thrown. */
+/**
+ * Reads back every output of a successful build. A failure to read one is recorded with it
+ * (an archive BuildKit wrote that does not hold together is a finding about BuildKit; the
+ * caller checks whether the machine was at fault), not thrown.
+ */
 export async function observeOutputs(
   planned: readonly PlannedOutput[],
   metadata: Readonly<Record<string, unknown>>,
@@ -152,13 +100,11 @@ export async function observeOutputs(
           break;
         case "oci":
         case "docker":
-          out.push({ ...base, unreadable: `reading ${o.type} archives back is not available in this harness version` });
+          out.push({ ...base, image: await reader.fromArchive(o.dest!, o.type, `the ${o.type} output ${o.index}`) });
           break;
         case "local":
-          out.push({ ...base, files: await listTree(o.dest!) });
-          break;
         case "tar":
-          out.push({ ...base, files: await listTarball(o.dest!) });
+          out.push({ ...base, files: (await listFileTree(o.dest!)).entries });
           break;
       }
     } catch (err) {
