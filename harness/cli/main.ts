@@ -4,12 +4,12 @@ import { runCorpus } from "../corpus.ts";
 import { sweepOrphans } from "../environment/cleanup.ts";
 import { runId } from "../environment/labels.ts";
 import { HarnessError } from "../errors.ts";
-import { interrupted } from "../interruption.ts";
 import { ensureEngine } from "../provision/engine.ts";
 import { defaultVersion, supportedVersions } from "../provision/versions.ts";
 import { collectResults } from "../report/results.ts";
 import { writeReport } from "../report/write.ts";
 import { discoverScenarios, loadScenario } from "../scenario/load.ts";
+import { runCommand } from "./entry.ts";
 
 const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 const SCENARIOS = resolve(PROJECT_ROOT, "scenarios");
@@ -121,20 +121,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** After SIGINT/SIGTERM the signal handler exits once its cleanup is done; do not cut it short. */
-function exit(code: number): void {
-  if (!interrupted()) process.exit(code);
-}
-
-main(process.argv.slice(2)).then(
-  (code) => exit(code),
-  (err: unknown) => {
-    if (interrupted()) return;
-    if (err instanceof HarnessError) {
-      process.stderr.write(`error [${err.code}]: ${err.describe()}\n`);
-      process.exit(err.code === "SCENARIO_INVALID" ? 2 : 3);
-    }
-    process.stderr.write(`unexpected error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(4);
-  },
-);
+runCommand(() => main(process.argv.slice(2)));

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
-import { interruption } from "../interruption.ts";
+import { beforeExit, exitOnSignals } from "../interruption.ts";
 import { log } from "../log.ts";
 import { docker } from "../provision/docker-client.ts";
 import { LABEL_CREATOR_PID, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
@@ -72,33 +72,27 @@ export async function sweepOrphans(): Promise<SweepResult> {
   return result;
 }
 
-let handlersInstalled = false;
+let registered = false;
 
 /**
- * On SIGINT/SIGTERM, remove everything this run created before exiting, so an
- * interrupted build leaves nothing behind. Exits 130/143 like a shell would.
- *
- * The listeners stay registered (`on`, not `once`): execa's signal-exit re-raises a
- * signal when it believes it is the only listener left, which would kill the process
- * before the sweep finishes. Containers still being created when the signal arrives are
- * caught by sweeping until a sweep finds nothing.
+ * Before this process exits, remove what it created for the run: after SIGINT/SIGTERM
+ * (an interrupted build leaves nothing behind), and after an error that ended it while an
+ * environment was starting. The signal handlers exit 130/143 like a shell would.
+ * Containers still being created when the signal arrives are caught by sweeping until a
+ * sweep finds nothing.
  */
 export function removeRunOnSignal(run: string): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  let exiting = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (exiting) return;
-    exiting = true;
-    interruption.abort(signal);
-    const code = signal === "SIGINT" ? 130 : 143;
-    log("cleanup", `${signal}: removing the containers and networks this process created`);
-    sweepUntilEmpty(run)
-      .catch((err: unknown) => log("cleanup", `cleanup after ${signal} failed: ${(err as Error).message}`))
-      .finally(() => process.exit(code));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  if (registered) return;
+  registered = true;
+  beforeExit(async (reason) => {
+    if (reason === "exit") {
+      await sweepOwn(run).catch(() => undefined);
+      return;
+    }
+    log("cleanup", `${reason}: removing the containers and networks this process created`);
+    await sweepUntilEmpty(run).catch((err: unknown) => log("cleanup", `cleanup after ${reason} failed: ${(err as Error).message}`));
+  });
+  exitOnSignals();
 }
 
 async function sweepUntilEmpty(run: string, rounds = 5): Promise<void> {
