@@ -1,10 +1,9 @@
 import type { StartedNetwork } from "testcontainers";
 import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
-import { provisionBuildkitImage } from "../provision/buildkit-image.ts";
-import { type EngineInfo, ensureEngine } from "../provision/engine.ts";
+import type { EngineInfo } from "../provision/engine.ts";
+import { provisionEnvironmentImages } from "../provision/environment-host.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
-import { provisionRegistryImage } from "../provision/registry-image.ts";
 import { lookupVersion } from "../provision/versions.ts";
 import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
 import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
@@ -56,13 +55,10 @@ export class BuildkitEnvironment implements AsyncDisposable {
 
   static async start(version: string): Promise<BuildkitEnvironment> {
     const entry = lookupVersion(version);
-    const engine = await ensureEngine();
-    const run = runId();
-    removeRunOnSignal(run);
-    await sweepOrphans();
-
     const provisionStarted = Date.now();
-    const [buildkitImage, registryImage] = await Promise.all([provisionBuildkitImage(entry.version), provisionRegistryImage()]);
+    const { engine, buildkitImage, registryImage } = await provisionEnvironmentImages(entry.version);
+    removeRunOnSignal(runId());
+    await sweepOrphans();
     const buildctl = await buildctlFromImage(buildkitImage);
     const privilege = await detectPrivilegeMode(buildkitImage.reference, ["/usr/bin/buildctl", "--version"]);
     const provisionMs = Date.now() - provisionStarted;
