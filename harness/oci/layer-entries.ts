@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as zlib from "node:zlib";
+import { decompress as fzstdDecompress } from "fzstd";
 import { extract, type Header } from "tar-stream";
 import { HarnessError } from "../errors.ts";
 
@@ -75,19 +76,19 @@ function decompressLayer(bytes: Uint8Array, mediaType: string | undefined): Buff
       return buffer;
     case "gzip":
       return zlib.gunzipSync(buffer);
-    case "zstd": {
-      // zstd arrived in node:zlib with Node 22.15; @types/node 20 does not declare it.
-      const zstd = (zlib as { zstdDecompressSync?: (buf: Buffer) => Buffer }).zstdDecompressSync;
-      if (!zstd) {
-        throw new HarnessError(
-          "LAYER_FORMAT_UNSUPPORTED",
-          `a zstd-compressed layer${mediaType ? ` (${mediaType})` : ""} cannot be read: Node ${process.versions.node} has no zstd in node:zlib`,
-          "Run the harness with Node >= 22.15 to read zstd layers.",
-        );
-      }
-      return zstd(buffer);
-    }
+    case "zstd":
+      return zstdDecompress(buffer);
   }
+}
+
+// zstd arrived in node:zlib with Node 22.15; @types/node 20 does not declare it.
+const nodeZstd = (zlib as { zstdDecompressSync?: (buf: Buffer) => Buffer }).zstdDecompressSync;
+
+/** zstd frames decoded by node:zlib where it has zstd, else by fzstd (pure JavaScript), so every supported Node reads zstd layers. */
+export function zstdDecompress(bytes: Uint8Array): Buffer {
+  if (nodeZstd) return nodeZstd(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const out = fzstdDecompress(bytes);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
 function toLayerEntry(header: Header, content: Buffer): LayerEntry {
