@@ -1,3 +1,4 @@
+import { setGracefulCleanup } from "tmp-promise";
 import { HarnessError } from "../errors.ts";
 import { exitOnSignals, exitProcess, interrupted } from "../interruption.ts";
 
@@ -15,6 +16,9 @@ export function exitCodeOf(err: unknown): number {
  */
 export function runCommand(command: () => Promise<number>): void {
   exitOnSignals();
+  // Temporary files and folders made with tmp-promise (build contexts, metadata files) are
+  // removed at process exit too, so an interrupted build leaves none.
+  setGracefulCleanup();
   command().then(
     (code) => exitProcess(code),
     (err: unknown) => {
