@@ -17,6 +17,12 @@ export type HarnessErrorCode =
   | "PROGRESS_PARSE_ERROR"
   | "LAYER_FORMAT_UNSUPPORTED"
   | "SCENARIO_INVALID"
+  | "DAEMON_LOST"
+  | "REGISTRY_LOST"
+  | "OUT_OF_SPACE"
+  | "TIMEOUT"
+  | "VERSION_MISMATCH"
+  | "HARNESS_BUG"
   | "INTERRUPTED";
 
 export class HarnessError extends Error {
@@ -34,20 +40,4 @@ export class HarnessError extends Error {
   describe(): string {
     return this.hint ? `${this.message}\n  → ${this.hint}` : this.message;
   }
-}
-
-/** Failures of the machinery (engine, daemon, registry), as opposed to findings about BuildKit. */
-export const INFRASTRUCTURE_CODES: ReadonlySet<HarnessErrorCode> = new Set([
-  "ENGINE_UNAVAILABLE",
-  "ENGINE_PROVISION_FAILED",
-  "HOST_PROVISION_FAILED",
-  "IMAGE_PROVISION_FAILED",
-  "DAEMON_NOT_READY",
-  "SNAPSHOTTER_MISMATCH",
-  "REGISTRY_ERROR",
-  "INTERRUPTED",
-]);
-
-export function isInfrastructureError(err: unknown): boolean {
-  return err instanceof HarnessError && INFRASTRUCTURE_CODES.has(err.code);
 }

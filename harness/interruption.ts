@@ -1,3 +1,5 @@
+import { log } from "./log.ts";
+
 /**
  * Aborted when the process gets SIGINT or SIGTERM. Long operations (buildctl) take its
  * signal, and nothing reports a verdict after it fired: an interrupted run says nothing
@@ -42,23 +44,54 @@ export function exitProcess(code: number, reason: ExitReason = "exit"): Promise<
   return exitStarted;
 }
 
+/** 130 after SIGINT, 143 after SIGTERM, like a shell. */
+export function interruptionExitCode(): number {
+  return interruption.signal.reason === "SIGINT" ? 130 : 143;
+}
+
+/** Exits with the signal's code once the exit tasks are done: what a run calls once it has reported what finished. */
+export function exitAfterInterruption(): Promise<never> {
+  return exitProcess(interruptionExitCode(), interruption.signal.reason as NodeJS.Signals);
+}
+
 let signalHandlersInstalled = false;
+let reportGraceMs: number | undefined;
 
 /**
- * SIGINT and SIGTERM abort `interruption`, run the exit tasks, then exit 130 / 143 as a
- * shell reports a process ended by those signals. Idempotent.
+ * After the first signal, give the process `ms` to stop its work and report what finished
+ * (it then calls exitAfterInterruption) before it exits anyway. Without it, a signal exits
+ * as soon as the exit tasks are done.
+ */
+export function allowReportAfterSignal(ms: number): void {
+  reportGraceMs = ms;
+}
+
+/**
+ * SIGINT and SIGTERM abort `interruption`, then the process exits 130 / 143 as a shell
+ * reports a process ended by those signals, after its exit tasks: at once, or when the
+ * run has written its report (allowReportAfterSignal). A second signal skips the report.
+ * Idempotent.
  *
  * The listeners stay registered (`on`, not `once`): execa's signal-exit re-raises a
  * signal when it believes it is the only listener left, which would kill the process
- * before the exit tasks finish. A second signal while they run is ignored.
+ * before the exit tasks finish.
  */
 export function exitOnSignals(): void {
   if (signalHandlersInstalled) return;
   signalHandlersInstalled = true;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted()) return;
+    if (interrupted()) {
+      if (!exiting()) log("cleanup", `${signal} again: exiting without waiting for the report`);
+      void exitAfterInterruption();
+      return;
+    }
     interruption.abort(signal);
-    void exitProcess(signal === "SIGINT" ? 130 : 143, signal);
+    if (reportGraceMs === undefined) {
+      void exitAfterInterruption();
+      return;
+    }
+    log("cleanup", `${signal}: stopping; what finished is reported, then the containers and networks this process created are removed`);
+    setTimeout(() => void exitAfterInterruption(), reportGraceMs).unref();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

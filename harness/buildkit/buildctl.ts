@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { ExecaError, execa } from "execa";
 import { file as tmpFile } from "tmp-promise";
 import { HarnessError } from "../errors.ts";
+import { timeoutMs } from "../timeouts.ts";
 import { type BuildRequest, buildctlBuildArgs } from "./build-request.ts";
 import { clientSupports, parseClientVersion } from "./client-features.ts";
 import { type DiskUsageRecord, parseDiskUsageJson, parseDiskUsageVerbose } from "./disk-usage.ts";
@@ -167,16 +168,16 @@ export class Buildctl {
   }
 
   /** `buildctl debug workers`: ids, labels (snapshotter, executor, ...) and platforms. */
-  async debugWorkers(): Promise<WorkerInfo[]> {
+  async debugWorkers(options: { timeoutMs?: number } = {}): Promise<WorkerInfo[]> {
     const json = clientSupports(this.clientVersion, "workersFormat");
     const args = ["--addr", this.addr, "debug", "workers", ...(json ? ["--format", "{{json .}}"] : ["--verbose"])];
-    const out = await this.runChecked(args);
+    const out = await this.runChecked(args, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
     return json ? parseWorkersJson(out.stdout) : parseWorkersVerbose(out.stdout);
   }
 
-  /** Run a command whose non-zero exit is a failure (everything but build). */
+  /** Run a command whose non-zero exit is a failure (everything but build); bounded in time. */
   private async runChecked(args: string[], options: RunOptions = {}): Promise<RunOutput> {
-    const out = await this.run(args, options);
+    const out = await this.run(args, { timeoutMs: timeoutMs("buildctlCommand"), ...options });
     if (out.exitCode !== 0) {
       const error = lastErrorLine(out.stderr.split("\n")) ?? lastNonEmptyLine(out.stderr) ?? `exit code ${out.exitCode}`;
       if (isDaemonUnreachableMessage(error)) throw this.daemonNotReady(error);
@@ -209,13 +210,16 @@ export class Buildctl {
     const command = [this.binary, ...args].join(" ");
     // Checked before the exit code: buildctl traps SIGTERM and exits 1 on its own.
     if (result.isCanceled) {
+      // A deadline cancels with its own error as the reason; anything else is an interruption.
+      const reason: unknown = options.signal?.reason;
+      if (reason instanceof HarnessError) throw reason;
       throw new HarnessError("INTERRUPTED", `buildctl was canceled: ${command}`, undefined, { cause: result });
     }
     if (result.timedOut) {
       throw new HarnessError(
-        "BUILDCTL_FAILED",
-        `buildctl did not finish within ${options.timeoutMs} ms: ${command}`,
-        "raise the timeout, or check that buildkitd is not stuck (buildctl debug workers)",
+        "TIMEOUT",
+        `buildctl ${args[2] ?? ""} did not finish within ${(options.timeoutMs ?? 0) / 1000} s: ${command}`,
+        "Raise the limit (BUILDKIT_REPRO_TIMEOUT_BUILD for builds, BUILDKIT_REPRO_TIMEOUT_BUILDCTL otherwise) if the machine is just slow; a build that never ends may also be a hang worth reporting upstream.",
         { cause: result },
       );
     }

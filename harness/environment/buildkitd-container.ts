@@ -1,7 +1,8 @@
 import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { Buildctl } from "../buildkit/buildctl.ts";
-import { workerSnapshotter } from "../buildkit/workers.ts";
+import { type WorkerInfo, workerSnapshotter } from "../buildkit/workers.ts";
 import { HarnessError } from "../errors.ts";
+import type { Platform } from "../oci/types.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import type { BuildctlBinary } from "./buildctl-binary.ts";
 import { resourceLabels } from "./labels.ts";
@@ -44,6 +45,8 @@ export interface StartedBuildkitd {
   /** tcp://127.0.0.1:port for a buildctl on the host. */
   readonly addr: string;
   readonly snapshotter: string;
+  /** The worker's default platform, e.g. linux/amd64: images are read for it. */
+  readonly platform: Platform;
   /** From container start to the first answered gRPC call. */
   readonly startToReadyMs: number;
 }
@@ -55,6 +58,13 @@ export interface BuildkitdOptions {
   readonly privilege: PrivilegeMode;
   /** A buildctl on the host, used to prove the daemon answers gRPC. */
   readonly buildctl: BuildctlBinary;
+  /** The BuildKit version the daemon must report (the one that was asked for). */
+  readonly version: string;
+}
+
+/** Size cap of the daemon's state tmpfs: a runaway build fills it, not the host's memory. */
+function stateSize(): string {
+  return process.env.BUILDKIT_REPRO_DAEMON_STATE_SIZE ?? "4g";
 }
 
 /**
@@ -68,7 +78,7 @@ export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBui
     .withNetwork(opts.network)
     .withLabels(resourceLabels())
     .withCopyContentToContainer([{ content: buildkitdConfig(opts.registryHost), target: "/etc/buildkit/buildkitd.toml" }])
-    .withTmpFs({ [STATE_DIR]: "rw,exec,suid,dev,mode=0700" })
+    .withTmpFs({ [STATE_DIR]: `rw,exec,suid,dev,mode=0700,size=${stateSize()}` })
     .withExposedPorts(PORT)
     .withWaitStrategy(Wait.forLogMessage(/running server on/))
     .withStartupTimeout(30_000);
@@ -96,7 +106,16 @@ export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBui
   }
   const addr = `tcp://127.0.0.1:${running.getMappedPort(PORT)}`;
   try {
-    const snapshotter = await waitForWorker(opts.buildctl, addr);
+    const worker = await waitForWorker(opts.buildctl, addr);
+    const snapshotter = workerSnapshotter(worker) ?? "unknown";
+    const reported = worker.buildkitVersion?.version;
+    if (reported !== opts.version) {
+      throw new HarnessError(
+        "VERSION_MISMATCH",
+        `buildkitd from ${opts.image.description} reports BuildKit ${reported ?? "(no version)"}, not the ${opts.version} that was asked for.`,
+        "The image is not what its tag says: remove it (docker rmi) so the harness provisions it again.",
+      );
+    }
     if (snapshotter !== "overlayfs") {
       throw new HarnessError(
         "SNAPSHOTTER_MISMATCH",
@@ -104,26 +123,29 @@ export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBui
         `Its state directory ${STATE_DIR} must be on a filesystem that supports overlayfs (a tmpfs or volume, not the container's overlay root).`,
       );
     }
-    return { container: running, addr, snapshotter, startToReadyMs: Date.now() - started };
+    const [os = "linux", architecture = "amd64", variant] = (worker.platforms[0] ?? "linux/amd64").split("/");
+    const platform: Platform = { os, architecture, ...(variant ? { variant } : {}) };
+    return { container: running, addr, snapshotter, platform, startToReadyMs: Date.now() - started };
   } catch (err) {
     await running.stop().catch(() => undefined);
     throw err;
   }
 }
 
-/** Polls `buildctl debug workers` until gRPC answers; returns the worker's snapshotter. */
-async function waitForWorker(buildctl: BuildctlBinary, addr: string, timeoutMs = 15_000): Promise<string> {
+/** Polls `buildctl debug workers` until gRPC answers; returns the first worker. */
+async function waitForWorker(buildctl: BuildctlBinary, addr: string, timeoutMs = 15_000): Promise<WorkerInfo> {
   const client = new Buildctl({ binary: buildctl.path, addr, clientVersion: buildctl.version });
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
     try {
       const [worker] = await client.debugWorkers();
-      return (worker && workerSnapshotter(worker)) ?? "unknown";
+      if (worker) return worker;
+      last = "the daemon lists no worker";
     } catch (err) {
       last = (err as Error).message;
-      await new Promise((r) => setTimeout(r, 50));
     }
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new HarnessError(
     "DAEMON_NOT_READY",

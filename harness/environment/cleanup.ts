@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
-import { beforeExit, exitOnSignals } from "../interruption.ts";
+import { allowReportAfterSignal, beforeExit, exitAfterInterruption as exitAfterSignal, exitOnSignals } from "../interruption.ts";
 import { log } from "../log.ts";
 import { docker } from "../provision/docker-client.ts";
 import { LABEL_CREATOR_PID, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
+import { sweepWorkDirs } from "./work-dirs.ts";
 
 export interface SweepResult {
   containers: number;
@@ -69,17 +70,30 @@ export async function sweepOrphans(): Promise<SweepResult> {
   if (total > 0) {
     log("cleanup", `removed leftovers of an earlier run: ${result.containers} container(s), ${result.networks} network(s), ${result.volumes} volume(s)`);
   }
+  sweepWorkDirs();
   return result;
 }
 
 let registered = false;
+/** How long the run may take, after a signal, to stop its builds and write its report. */
+const GRACE_MS = 30_000;
+
+export { interruptionExitCode } from "../interruption.ts";
+
+/** Exits with the signal's code once the run's containers, networks and volumes (and the other exit tasks) are gone. */
+export function exitAfterInterruption(run: string): Promise<never> {
+  removeRunOnSignal(run);
+  return exitAfterSignal();
+}
 
 /**
- * Before this process exits, remove what it created for the run: after SIGINT/SIGTERM
- * (an interrupted build leaves nothing behind), and after an error that ended it while an
- * environment was starting. The signal handlers exit 130/143 like a shell would.
- * Containers still being created when the signal arrives are caught by sweeping until a
- * sweep finds nothing.
+ * Before this process exits, remove what it created for the run. On SIGINT/SIGTERM: abort
+ * what runs (buildctl is canceled, no verdict is reached after it), let the run write its
+ * report of what finished (it then calls exitAfterInterruption), then remove everything
+ * this process created and exit 130/143. A run that does not get there within the grace
+ * period, or a second signal, skips the report. After an error that ends the process
+ * while an environment starts, the same removal runs. Containers still being created when
+ * the signal arrives are caught by sweeping until a sweep finds nothing.
  */
 export function removeRunOnSignal(run: string): void {
   if (registered) return;
@@ -92,6 +106,7 @@ export function removeRunOnSignal(run: string): void {
     log("cleanup", `${reason}: removing the containers and networks this process created`);
     await sweepUntilEmpty(run).catch((err: unknown) => log("cleanup", `cleanup after ${reason} failed: ${(err as Error).message}`));
   });
+  allowReportAfterSignal(GRACE_MS);
   exitOnSignals();
 }
 

@@ -1,17 +1,23 @@
 import type { StartedNetwork } from "testcontainers";
+import { Buildctl } from "../buildkit/buildctl.ts";
+import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
 import type { EngineInfo } from "../provision/engine.ts";
-import { provisionEnvironmentImages } from "../provision/environment-host.ts";
-import type { ProvisionedImage } from "../provision/image-source.ts";
+import { prepareEnvironmentHost } from "../provision/environment-host.ts";
+import { type ProvisionedImage, realizeImage } from "../provision/image-source.ts";
 import { lookupVersion } from "../provision/versions.ts";
+import type { DaemonExit, DaemonRecord } from "../scenario/observation.ts";
+import { withTimeout } from "../timeouts.ts";
 import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
 import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
 import { removeRunOnSignal, sweepOrphans, sweepRun } from "./cleanup.ts";
+import { type ContainerFate, containerFate, containerLog, killed, panicOf } from "./container-fate.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
 import { type StartedRegistry, startRegistry } from "./registry-container.ts";
+import { containerSpace, describeUse, hostNearlyOutOfSpace, hostSpace, nearlyFull, type SpaceUse } from "./space.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // Ryuk's image cannot be pulled offline; cleanup.ts does its job.
 // Ports are published on 127.0.0.1 only. Where /.dockerenv exists (a CI sandbox that is
@@ -30,21 +36,59 @@ export interface EnvironmentDescription {
 
 export interface EnvironmentTimings {
   /** From the call to start() until registry and daemon answer (images already provisioned). */
-  startToReadyMs: number;
-  provisionMs: number;
+  readonly startToReadyMs: number;
+  readonly provisionMs: number;
 }
 
+/** The images and client one version needs, provisioned (pulled or built) before anything starts. */
+export interface ProvisionedVersion {
+  readonly version: string;
+  readonly buildkitImage: ProvisionedImage;
+  readonly registryImage: ProvisionedImage;
+  readonly buildctl: BuildctlBinary;
+  readonly privilege: PrivilegeMode;
+  readonly engine: EngineInfo;
+  readonly provisionMs: number;
+}
+
+/** Provisions one version's images; bounded in time (a cold BuildKit compile included). */
+export async function provisionVersion(version: string): Promise<ProvisionedVersion> {
+  const entry = lookupVersion(version);
+  const started = Date.now();
+  // The engine and every Debian package the builds below need, installed before any starts
+  // (bounded by apt's own lock wait, not by the provision timeout).
+  const { engine, buildkit, registry } = await prepareEnvironmentHost(entry.version);
+  removeRunOnSignal(runId());
+  await sweepOrphans();
+  return withTimeout(
+    "provision",
+    `Provisioning BuildKit ${entry.version}`,
+    (async () => {
+      const [buildkitImage, registryImage] = await Promise.all([realizeImage(buildkit), realizeImage(registry)]);
+      const buildctl = await buildctlFromImage(buildkitImage);
+      const privilege = await detectPrivilegeMode(buildkitImage.reference, ["/usr/bin/buildctl", "--version"]);
+      return { version: entry.version, buildkitImage, registryImage, buildctl, privilege, engine, provisionMs: Date.now() - started };
+    })(),
+  );
+}
+
+/** Why a failed build failed, when it was the machine: the daemon or registry is gone, or space ran out. */
+export type MachineDiagnosis = { readonly crash: DaemonExit } | { readonly fault: HarnessError } | undefined;
+
 /**
- * One BuildKit version's world: a network, a registry, and a buildkitd that can be
- * replaced by a fresh one (empty state, like a new CI runner) at any time.
+ * One BuildKit version's world: a network, a registry, and a buildkitd. Each can be
+ * replaced by an empty one at any time (a fresh builder is a new CI runner; a fresh
+ * registry isolates a scenario from the ones before it). Daemons it retires are kept as
+ * records (their log and how they ended), so a crash is evidence.
  */
-export class BuildkitEnvironment implements AsyncDisposable {
+export class BuildkitEnvironment {
   private stopped = false;
+  private retired: DaemonRecord[] = [];
 
   private constructor(
     readonly description: EnvironmentDescription,
     readonly network: StartedNetwork,
-    readonly registry: StartedRegistry,
+    private currentRegistry: StartedRegistry,
     private current: StartedBuildkitd,
     readonly timings: EnvironmentTimings,
   ) {}
@@ -53,42 +97,188 @@ export class BuildkitEnvironment implements AsyncDisposable {
     return this.current;
   }
 
-  static async start(version: string): Promise<BuildkitEnvironment> {
-    const entry = lookupVersion(version);
-    const provisionStarted = Date.now();
-    const { engine, buildkitImage, registryImage } = await provisionEnvironmentImages(entry.version);
-    removeRunOnSignal(runId());
-    await sweepOrphans();
-    const buildctl = await buildctlFromImage(buildkitImage);
-    const privilege = await detectPrivilegeMode(buildkitImage.reference, ["/usr/bin/buildctl", "--version"]);
-    const provisionMs = Date.now() - provisionStarted;
+  get registry(): StartedRegistry {
+    return this.currentRegistry;
+  }
 
+  static async start(provisioned: ProvisionedVersion): Promise<BuildkitEnvironment> {
+    const { version, buildkitImage, registryImage, buildctl, privilege, engine } = provisioned;
     const started = Date.now();
     const network = await startNetwork();
     let registry: StartedRegistry | undefined;
     try {
-      registry = await startRegistry(registryImage, network);
-      const description: EnvironmentDescription = { buildkitVersion: entry.version, buildkitImage, buildctl, registryImage, privilege, engine };
-      const daemon = await startBuildkitd({ image: buildkitImage, network, registryHost: registry.hostInNetwork, privilege, buildctl });
-      const timings = { startToReadyMs: Date.now() - started, provisionMs };
-      log(
-        "environment",
-        `BuildKit ${entry.version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
+      return await withTimeout(
+        "environmentStart",
+        `Starting the environment of BuildKit ${version}`,
+        (async () => {
+          registry = await startRegistry(registryImage, network);
+          const description: EnvironmentDescription = { buildkitVersion: version, buildkitImage, buildctl, registryImage, privilege, engine };
+          const daemon = await startBuildkitd({ image: buildkitImage, network, registryHost: registry.hostInNetwork, privilege, buildctl, version });
+          const timings = { startToReadyMs: Date.now() - started, provisionMs: provisioned.provisionMs };
+          log(
+            "environment",
+            `BuildKit ${version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
+          );
+          return new BuildkitEnvironment(description, network, registry, daemon, timings);
+        })(),
       );
-      return new BuildkitEnvironment(description, network, registry, daemon, timings);
     } catch (err) {
       await registry?.container.stop().catch(() => undefined);
       await network.stop().catch(() => undefined);
+      await sweepRun(runId()).catch(() => undefined);
       throw err;
     }
   }
 
-  /** Replaces the daemon with a new one whose state is empty; the registry keeps its content. */
+  /** Replaces the daemon with one whose state is empty; the registry keeps its content. */
   async freshBuilder(): Promise<StartedBuildkitd> {
-    await this.current.container.stop();
-    const { buildkitImage, privilege, buildctl } = this.description;
-    this.current = await startBuildkitd({ image: buildkitImage, network: this.network, registryHost: this.registry.hostInNetwork, privilege, buildctl });
+    await this.retireDaemon();
+    const { buildkitImage, privilege, buildctl, buildkitVersion } = this.description;
+    this.current = await withTimeout(
+      "environmentStart",
+      "Starting a fresh buildkitd",
+      startBuildkitd({
+        image: buildkitImage,
+        network: this.network,
+        registryHost: this.currentRegistry.hostInNetwork,
+        privilege,
+        buildctl,
+        version: buildkitVersion,
+      }),
+    );
     return this.current;
+  }
+
+  /** Replaces the registry with an empty one under the same name, so builders need no change. */
+  async freshRegistry(): Promise<StartedRegistry> {
+    await this.currentRegistry.container.stop({ timeout: 0 }).catch(() => undefined);
+    this.currentRegistry = await withTimeout("environmentStart", "Starting a fresh registry", startRegistry(this.description.registryImage, this.network));
+    return this.currentRegistry;
+  }
+
+  /** Records the current daemon's log and fate, then removes it. */
+  private async retireDaemon(): Promise<void> {
+    const id = this.current.container.getId();
+    const fate = await containerFate(id);
+    const { log: text, truncated } = await containerLog(id);
+    const exit = fate.running ? undefined : daemonExit(fate, text);
+    this.retired.push({ container: id.slice(0, 12), log: text, logTruncated: truncated, ...(exit ? { exit } : {}) });
+    await this.current.container.stop({ timeout: 0 }).catch(() => undefined);
+  }
+
+  /** The daemons retired since the last call, and the current one's log so far. */
+  async takeDaemonRecords(): Promise<DaemonRecord[]> {
+    const id = this.current.container.getId();
+    const fate = await containerFate(id);
+    const { log: text, truncated } = await containerLog(id);
+    const exit = fate.running ? undefined : daemonExit(fate, text);
+    const records = [...this.retired, { container: id.slice(0, 12), log: text, logTruncated: truncated, ...(exit ? { exit } : {}) }];
+    this.retired = [];
+    return records;
+  }
+
+  /**
+   * After a failed build: was it the machine? A daemon that exited on its own crashed (a
+   * finding); one killed, a registry gone, or a nearly full filesystem is a fault.
+   */
+  async diagnose(evidence: string | undefined): Promise<MachineDiagnosis> {
+    const fate = await this.daemonFate();
+    if (!fate.running) {
+      const { log: text } = await containerLog(this.current.container.getId());
+      const exit = daemonExit(fate, text);
+      if (exit.panic || !killed(fate)) return { crash: exit };
+      return {
+        fault: new HarnessError(
+          "DAEMON_LOST",
+          `buildkitd ${fate.unresponsive ? "stopped answering" : fate.oomKilled ? "was killed by the OOM killer" : fate.vanished ? "was removed" : `was killed (exit ${fate.exitCode})`} during the build.`,
+          "Something outside the harness stopped the daemon, or the host ran out of memory; run again.",
+        ),
+      };
+    }
+    if (!(await this.registryAnswers())) {
+      return {
+        fault: new HarnessError(
+          "REGISTRY_LOST",
+          "The test registry stopped answering during the build.",
+          "Something outside the harness stopped it; run again.",
+        ),
+      };
+    }
+    const full = await this.nearlyFull();
+    if (full) {
+      return {
+        fault: new HarnessError(
+          "OUT_OF_SPACE",
+          `${describeUse(full)}.`,
+          "Free space, or raise BUILDKIT_REPRO_DAEMON_STATE_SIZE / BUILDKIT_REPRO_REGISTRY_SIZE.",
+        ),
+      };
+    }
+    // The daemon frees a failed step's snapshot at once, so a full state shows only in what the step printed.
+    const enospc = evidence ? /^.*(no space left on device|ENOSPC).*$/im.exec(evidence) : null;
+    if (enospc) {
+      return {
+        fault: new HarnessError(
+          "OUT_OF_SPACE",
+          `A build ran out of space: ${enospc[0].trim().slice(0, 300)}`,
+          "Free space on the host, or raise BUILDKIT_REPRO_DAEMON_STATE_SIZE (the daemon's state is capped, default 4g).",
+        ),
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * The daemon's state as the engine sees it, once the engine has caught up: a daemon that
+   * was just killed can still show as running for a moment after its clients saw EOF, so
+   * one that does not answer gRPC is watched until it shows as exited (or for 5 s).
+   */
+  private async daemonFate(): Promise<ContainerFate> {
+    const id = this.current.container.getId();
+    const fate = await containerFate(id);
+    if (!fate.running) return fate;
+    const { buildctl } = this.description;
+    const answers = await new Buildctl({ binary: buildctl.path, addr: this.current.addr, clientVersion: buildctl.version })
+      .debugWorkers({ timeoutMs: 5_000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (answers) return fate;
+    for (let i = 0; i < 25; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const later = await containerFate(id);
+      if (!later.running) return later;
+    }
+    return { running: false, unresponsive: true };
+  }
+
+  /** Before a scenario: the daemon and registry answer and have room; else the fault. */
+  async healthProblem(): Promise<HarnessError | undefined> {
+    const fate = await containerFate(this.current.container.getId());
+    if (!fate.running) return new HarnessError("DAEMON_LOST", "buildkitd is no longer running.", "It will be replaced by a fresh one for the next scenario.");
+    if (!(await this.registryAnswers())) return new HarnessError("REGISTRY_LOST", "The test registry does not answer.", "It will be replaced by a fresh one.");
+    const host = hostSpace();
+    if (hostNearlyOutOfSpace(host)) return new HarnessError("OUT_OF_SPACE", `${describeUse(host)}.`, "Free space on the host.");
+    return undefined;
+  }
+
+  private async registryAnswers(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.currentRegistry.urlFromHost}/v2/`, { signal: AbortSignal.timeout(5_000) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  private async nearlyFull(): Promise<SpaceUse | undefined> {
+    const uses = [
+      await containerSpace(this.current.container, "/var/lib/buildkit", "the daemon's state"),
+      await containerSpace(this.currentRegistry.container, "/var/lib/registry", "the registry's storage"),
+    ];
+    const host = hostSpace();
+    return uses.find((u): u is SpaceUse => u !== undefined && nearlyFull(u)) ?? (hostNearlyOutOfSpace(host) ? host : undefined);
   }
 
   async stop(): Promise<void> {
@@ -96,15 +286,20 @@ export class BuildkitEnvironment implements AsyncDisposable {
     if (this.stopped || interrupted()) return;
     this.stopped = true;
     const errors: unknown[] = [];
-    for (const step of [() => this.current.container.stop(), () => this.registry.container.stop(), () => this.network.stop()]) {
+    for (const step of [
+      () => this.current.container.stop({ timeout: 0 }),
+      () => this.currentRegistry.container.stop({ timeout: 0 }),
+      () => this.network.stop(),
+    ]) {
       await step().catch((err: unknown) => errors.push(err));
     }
     // Whatever a failed stop left (or a helper container of this run) goes too.
     await sweepRun(runId()).catch((err: unknown) => errors.push(err));
     if (errors.length > 0) log("cleanup", `stopping the environment reported: ${errors.map((e) => (e as Error).message).join("; ")}`);
   }
+}
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
-  }
+function daemonExit(fate: { exitCode?: number; oomKilled?: boolean }, text: string): DaemonExit {
+  const panic = panicOf(text);
+  return { exitCode: fate.exitCode ?? -1, oomKilled: fate.oomKilled ?? false, ...(panic ? { panic } : {}) };
 }

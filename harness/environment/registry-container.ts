@@ -23,7 +23,7 @@ export async function startRegistry(image: ProvisionedImage, network: StartedNet
     .withNetworkAliases(REGISTRY_ALIAS)
     .withLabels(resourceLabels())
     .withCopyContentToContainer([{ content: REGISTRY_CONFIG, target: "/etc/docker/registry/config.yml" }])
-    .withTmpFs({ "/var/lib/registry": "rw,size=2g" })
+    .withTmpFs({ "/var/lib/registry": `rw,size=${process.env.BUILDKIT_REPRO_REGISTRY_SIZE ?? "2g"}` })
     .withExposedPorts(PORT)
     .withWaitStrategy(Wait.forHttp("/v2/", PORT).forStatusCode(200))
     .withStartupTimeout(30_000)

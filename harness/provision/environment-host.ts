@@ -4,7 +4,7 @@ import { provisionHostPackages } from "./host-packages.ts";
 import { type HostActivity, planHostPackages } from "./host-plan.ts";
 import { type ImagePlan, imageSourcePolicy, type ProvisionedImage, realizeImage } from "./image-source.ts";
 import { planRegistryImage } from "./registry-image.ts";
-import { sweepRootfsDirs } from "./rootfs-dir.ts";
+import { sweepLegacyRootfsDirs } from "./rootfs-dir.ts";
 
 export interface PreparedHost {
   readonly engine: EngineInfo;
@@ -33,7 +33,7 @@ function localBuilds(...plans: ImagePlan[]): HostActivity[] {
  * allows; on an online machine that may install a package a pull later makes unneeded.
  */
 export async function prepareEnvironmentHost(version: string, also: readonly HostActivity[] = []): Promise<PreparedHost> {
-  await sweepRootfsDirs();
+  await sweepLegacyRootfsDirs();
   if (!(await pingEngine())) {
     assertCanStartEngine();
     const possibleBuilds: HostActivity[] = imageSourcePolicy() === "official" ? [] : ["build-buildkit-image", "build-registry-image"];

@@ -1,8 +1,8 @@
+import { makeWorkDir } from "../environment/work-dirs.ts";
 import { buildImageFromRootfs, inspectImage, LABEL_PREFIX } from "./docker-images.ts";
 import type { HostActivity } from "./host-plan.ts";
 import type { ProvisionedImage } from "./image-source.ts";
 import { RootfsBuilder } from "./rootfs.ts";
-import { temporaryRootfsDir } from "./rootfs-dir.ts";
 
 /**
  * An image the harness builds itself from a root filesystem, reused while an image with
@@ -31,7 +31,7 @@ export async function cachedLocalImage(spec: LocalImageSpec): Promise<Provisione
 
 /** Builds the image; the host packages its activity needs must be installed (see host-plan.ts). */
 export async function buildLocalImage(spec: LocalImageSpec): Promise<ProvisionedImage> {
-  const rootfs = await temporaryRootfsDir();
+  const rootfs = await makeWorkDir("rootfs");
   try {
     const labels = {
       [`${LABEL_PREFIX}.source`]: "local-build",

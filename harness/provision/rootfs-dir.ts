@@ -1,66 +1,31 @@
-import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeExit } from "../interruption.ts";
 import { log } from "../log.ts";
 
-const PREFIX = "buildkit-repro-rootfs-";
-/** Folders named before the owner's pid was part of the name: only an old one can be swept safely. */
+/**
+ * Rootfs folders named before the owner's pid was part of the name
+ * (`buildkit-repro-rootfs-XXXXXX`; today's are work dirs, swept by their pid). A failed
+ * first run used to leave them. Their owner cannot be known, so only one untouched for an
+ * hour (longer than any image build) is taken as abandoned.
+ */
+const LEGACY = /^buildkit-repro-rootfs-[A-Za-z0-9]{6}$/;
 const LEGACY_MIN_AGE_MS = 60 * 60_000;
 
-export interface TemporaryRootfsDir {
-  readonly path: string;
-  remove(): Promise<void>;
-}
-
-/**
- * A folder to assemble an image's root filesystem in, named after this process
- * (`buildkit-repro-rootfs-<pid>-XXXXXX`) so that a later run can tell whether its owner
- * is alive. It is removed by `remove()`, and also when the process exits or gets
- * SIGINT/SIGTERM before that.
- */
-export async function temporaryRootfsDir(root: string = tmpdir()): Promise<TemporaryRootfsDir> {
-  const path = await mkdtemp(join(root, `${PREFIX}${process.pid}-`));
-  const removeDir = () => rm(path, { recursive: true, force: true });
-  const unregister = beforeExit(removeDir);
-  return {
-    path,
-    remove: async () => {
-      unregister();
-      await removeDir();
-    },
-  };
-}
-
-/** The owner pid a folder's name records; undefined for names from before it did. */
-export function rootfsDirOwner(name: string): number | undefined {
-  const m = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
-  return m ? Number(m[1]) : undefined;
-}
-
-/**
- * Removes rootfs folders that processes which died (killed, or older versions that exited
- * early) left in `root`: those whose owner pid no longer exists, and legacy-named ones
- * untouched for an hour. Returns the paths removed.
- */
-export async function sweepRootfsDirs(root: string = tmpdir(), now: number = Date.now()): Promise<string[]> {
+/** Removes abandoned legacy rootfs folders in `root`; returns their paths. */
+export async function sweepLegacyRootfsDirs(root: string = tmpdir(), now: number = Date.now()): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(root).catch(() => [] as string[])) {
-    if (!name.startsWith(PREFIX)) continue;
+    if (!LEGACY.test(name)) continue;
     const path = join(root, name);
-    const owner = rootfsDirOwner(name);
-    const orphaned =
-      owner !== undefined
-        ? owner !== process.pid && !existsSync(`/proc/${owner}`)
-        : await stat(path).then(
-            (st) => now - st.mtimeMs > LEGACY_MIN_AGE_MS,
-            () => false,
-          );
-    if (!orphaned) continue;
+    const old = await stat(path).then(
+      (st) => now - st.mtimeMs > LEGACY_MIN_AGE_MS,
+      () => false,
+    );
+    if (!old) continue;
     await rm(path, { recursive: true, force: true });
     removed.push(path);
   }
-  if (removed.length > 0) log("cleanup", `removed ${removed.length} temporary rootfs folder(s) that an earlier run left: ${removed.join(", ")}`);
+  if (removed.length > 0) log("cleanup", `removed ${removed.length} temporary rootfs folder(s) an earlier version left: ${removed.join(", ")}`);
   return removed;
 }

@@ -1,112 +1,84 @@
-import type { ScenarioRun } from "../scenario/runner.ts";
-import type { RunResults } from "./results.ts";
+import type { ResultRecord, ResultsDocument } from "./model.ts";
 
 const MARK: Record<string, string> = {
-  pass: "✅ pass",
-  "known-bug-reproduced": "🐛 known bug reproduced",
-  "unexpected-pass": "❗ UNEXPECTED PASS",
-  fail: "❌ FAIL",
-  "not-applicable": "➖ not applicable",
-  "infrastructure-error": "⚠️ INFRASTRUCTURE ERROR",
-};
-
-function short(digest: string | undefined): string {
-  return digest ? `\`${digest.slice(7, 19)}\`` : "–";
-}
-
-function buildTable(run: ScenarioRun): string[] {
-  const lines = [
-    "| # | build | iteration | exit | config digest | image digest | steps cached | inline cache: records (with chains) | records that lost results since the previous run |",
-    "|---|---|---|---|---|---|---|---|---|",
-  ];
-  for (const b of run.builds) {
-    const cached = `${b.steps.filter((s) => s.cached).length}/${b.steps.length}`;
-    const ic = b.inlineCache;
-    const records = ic ? `${ic.records} (${ic.recordsWithChains})` : "–";
-    const lost = !ic
-      ? "–"
-      : ic.lostSincePreviousRun.length === 0
-        ? "none"
-        : ic.lostSincePreviousRun.map((l) => `${short(l.digest)} lost ${l.lost.join("+")}`).join(", ");
-    lines.push(
-      `| ${b.sequence} | ${b.build} | ${b.iteration ?? "–"} | ${b.exitCode} | ${short(b.configDigest)} | ${short(b.imageDigest)} | ${cached} | ${records} | ${lost} |`,
-    );
-  }
-  return lines;
-}
-
-const SHORT: Record<string, string> = {
   pass: "✅ pass",
   "known-bug-reproduced": "🐛 known bug",
   "unexpected-pass": "❗ unexpected pass",
   fail: "❌ fail",
+  inconclusive: "❔ inconclusive",
   "not-applicable": "➖ n/a",
   "infrastructure-error": "⚠️ infra error",
+  "not-run": "⏹️ not run",
 };
 
-/** Scenario rows × version columns: the matrix a nightly run is read by. */
-function verdictMatrix(results: RunResults): string[] {
-  const versions = results.environments.map((e) => e.environment.buildkitVersion);
-  const scenarios = [...new Set(results.environments.flatMap((e) => e.results.map((r) => r.scenario)))];
-  const cell = (scenario: string, version: string) => {
-    const r = results.environments.find((e) => e.environment.buildkitVersion === version)?.results.find((x) => x.scenario === scenario);
-    return r ? SHORT[r.verdict.kind] : "";
-  };
+const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
+const short = (digest: string | undefined) => (digest ? `\`${digest.replace(/^sha256:/, "").slice(0, 12)}\`` : "–");
+
+/** Scenario rows × version columns: the matrix a run is read by. */
+function verdictMatrix(doc: ResultsDocument): string[] {
+  const versions = doc.versions.map((v) => v.version);
+  const find = (scenario: string, version: string) => doc.results.find((r) => r.scenario === scenario && r.version === version);
   return [
     `| scenario | ${versions.join(" | ")} |`,
     `|---|${versions.map(() => "---").join("|")}|`,
-    ...scenarios.map((s) => `| ${s} | ${versions.map((v) => cell(s, v)).join(" | ")} |`),
+    ...doc.scenarios.map((s) => `| ${s.id} | ${versions.map((v) => MARK[find(s.id, v)?.verdict.kind ?? ""] ?? "").join(" | ")} |`),
     "",
   ];
 }
 
-/** A summary for people and for GitHub job summaries: the verdict matrix, then each scenario's evidence. */
-export function renderMarkdown(results: RunResults): string {
-  const out: string[] = [`# buildkit-repro run ${results.runId}`, "", ...verdictMatrix(results)];
-  for (const env of results.environments) {
-    const d = env.environment;
-    out.push(
-      `## BuildKit ${d.buildkitVersion}`,
-      "",
-      `- daemon: ${d.buildkitImage.description}`,
-      `- buildctl: ${d.buildctl.version}`,
-      `- registry: ${d.registryImage.description}`,
-      `- privilege: ${d.privilege}; engine: Docker ${d.engine.serverVersion} (${d.engine.provenance})`,
-      `- environment start to ready: ${env.timings.startToReadyMs} ms`,
-      "",
-      "| scenario | verdict | reason |",
-      "|---|---|---|",
-      ...env.results.map((r) => `| ${r.scenario} | ${MARK[r.verdict.kind]} | ${r.verdict.reason.replaceAll("|", "\\|").replaceAll("\n", " ")} |`),
-      "",
-    );
-    for (const r of env.results) {
-      const declared = r.knownBugs.length === 0 ? "none" : r.knownBugs.map((b) => `${b.versions} (${b.reference})`).join("; ");
-      out.push(
-        `### ${r.scenario}: ${r.title}`,
-        "",
-        `Upstream: ${r.upstream.join(", ")}`,
-        "",
-        `Users expect: ${r.expectation.trim()}`,
-        "",
-        `Known bug declared on: ${declared}`,
-        "",
-        `Verdict: **${MARK[r.verdict.kind]}** — ${r.verdict.reason}`,
-        "",
+function buildTable(r: ResultRecord): string[] {
+  const rows = ["| # | build | iteration | exit | config digest | image digest | steps cached |", "|---|---|---|---|---|---|---|"];
+  for (const a of r.attempts) {
+    for (const b of a.builds) {
+      const image = b.outputs.find((o) => o.image)?.image;
+      rows.push(
+        `| ${a.attempt !== undefined ? `${a.attempt}.` : ""}${b.sequence} | ${b.build} | ${b.iteration ?? "–"} | ${b.exitCode}${b.crash ? " (crash)" : ""} | ${short(image?.configDigest)} | ${short(image?.indexDigest ?? image?.manifestDigest)} | ${b.steps.filter((s) => s.cached).length}/${b.steps.length} |`,
       );
-      for (const o of r.outcomes) {
-        out.push(`- ${o.holds ? "holds" : "**does not hold**"}: ${o.description}. Expected ${o.expected}; actual ${o.actual}.`);
-      }
-      if (r.builds.length > 0) out.push("", ...buildTable(r));
-      out.push("");
     }
   }
-  const c = results.counts;
+  return rows;
+}
+
+/** A summary for people and for GitHub job summaries: the matrix, what needs attention, then each result's evidence. */
+export function renderMarkdown(doc: ResultsDocument): string {
+  const out: string[] = [`# buildkit-repro run ${doc.run.id}${doc.run.complete ? "" : " (interrupted)"}`, "", ...verdictMatrix(doc)];
+  const loud = doc.results.filter((r) => r.verdict.loud);
+  if (doc.invalidScenarios.length > 0) {
+    out.push("## Scenarios refused before anything ran", "", ...doc.invalidScenarios.map((i) => `- ${i.folder}: ${cell(i.message)}`), "");
+  }
+  if (loud.length > 0) {
+    out.push("## Needs attention", "", "| scenario | version | verdict | what was observed |", "|---|---|---|---|");
+    for (const r of loud) out.push(`| ${r.scenario} | ${r.version} | ${MARK[r.verdict.kind]} | ${cell(r.verdict.reason)} |`);
+    out.push("");
+  }
+  out.push("## Versions", "");
+  for (const v of doc.versions) {
+    out.push(
+      `- **${v.version}** (${v.status}): daemon ${v.buildkit?.description ?? "–"}; buildctl ${v.buildctl ?? "–"}; registry ${v.registry?.description ?? "–"}${v.fault ? `; ${v.fault.code}: ${cell(v.fault.message)}` : ""}`,
+    );
+  }
+  out.push("");
+  for (const r of doc.results) {
+    const s = doc.scenarios.find((x) => x.id === r.scenario);
+    out.push(`### ${r.scenario} on ${r.version}: ${MARK[r.verdict.kind]}`, "", `${cell(r.verdict.reason)}`, "");
+    if (s) out.push(`Upstream: ${s.upstream.join(", ")}. Users expect: ${cell(s.expectation.trim())}`, "");
+    for (const a of r.attempts) {
+      for (const o of a.outcomes) {
+        out.push(
+          `- ${a.attempt !== undefined ? `attempt ${a.attempt}: ` : ""}**${o.status}** (${o.role}) ${o.description}: expected ${cell(o.expected)}; observed ${cell(o.actual)}`,
+        );
+      }
+    }
+    if (r.attempts.some((a) => a.builds.length > 0)) out.push("", ...buildTable(r));
+    const logs = r.attempts.flatMap((a) => a.daemons.map((d) => d.log)).filter(Boolean);
+    if (logs.length > 0) out.push("", `Daemon logs: ${logs.map((l) => `[${l.split("/").at(-1)}](${l})`).join(", ")}`);
+    out.push("");
+  }
   out.push(
-    `**Totals:** ${Object.entries(c)
+    `**Totals:** ${Object.entries(doc.counts)
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${n} ${k}`)
       .join(", ")}`,
   );
-  if (results.loud.length > 0) out.push("", `**${results.loud.length} result(s) need attention** (unexpected pass, fail or infrastructure error).`);
   return `${out.join("\n")}\n`;
 }

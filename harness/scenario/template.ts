@@ -9,14 +9,31 @@ export interface TemplateContext {
 }
 
 const REFERENCE = /\{\{\s*([a-z]+)(?::([A-Za-z0-9._-]+))?\s*\}\}/g;
+const ANY_BRACES = /\{\{[^}]*\}\}/g;
 
 /** The reference names a scenario may use, for validation before anything runs. */
 export const TEMPLATE_NAMES = ["registry", "image", "scenario", "iteration"] as const;
 
-export function templateReferences(text: string): Array<{ name: string; arg?: string }> {
-  return [...text.matchAll(REFERENCE)].map((m) => ({ name: m[1]!, ...(m[2] ? { arg: m[2] } : {}) }));
+/** Problems with the `{{…}}` references of a text, before anything renders it. */
+export function templateProblems(text: string, scope: { readonly inRepeat: boolean; readonly images: ReadonlySet<string> }): string[] {
+  const problems: string[] = [];
+  for (const whole of text.match(ANY_BRACES) ?? []) {
+    const m = new RegExp(`^${REFERENCE.source}$`).exec(whole);
+    if (!m) {
+      problems.push(`${whole} is not a reference (known: ${TEMPLATE_NAMES.map((n) => (n === "image" ? "{{image:NAME}}" : `{{${n}}}`)).join(", ")})`);
+      continue;
+    }
+    const [, name, arg] = m;
+    if (!(TEMPLATE_NAMES as readonly string[]).includes(name!)) problems.push(`unknown reference ${whole} (known: ${TEMPLATE_NAMES.join(", ")})`);
+    else if (name === "image" && !arg) problems.push(`${whole} needs a base image name, e.g. {{image:busybox}}`);
+    else if (name === "image" && !scope.images.has(arg!)) problems.push(`${whole}: no base image named "${arg}" (known: ${[...scope.images].join(", ")})`);
+    else if (name !== "image" && arg) problems.push(`${whole} takes no argument`);
+    else if (name === "iteration" && !scope.inRepeat) problems.push(`${whole} is only defined inside a repeat step`);
+  }
+  return problems;
 }
 
+/** Resolves every reference; the loader has already refused texts whose references cannot resolve. */
 export function renderTemplate(text: string, ctx: TemplateContext): string {
   return text.replace(REFERENCE, (whole, name: string, arg: string | undefined) => {
     switch (name) {

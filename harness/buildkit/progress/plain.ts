@@ -9,7 +9,7 @@
  * `COPY --link` is one step, and `cached` is what the vertex's last update said, so steps
  * restored from an imported cache may show as DONE: plain undercounts cache hits.
  */
-import { describeVertexName, type ParsedProgress, parsedProgress, type StepResult } from "./step.ts";
+import { appendLog, describeVertexName, type ParsedProgress, parsedProgress, type StepResult } from "./step.ts";
 
 const STEP_LINE = /^#(\d+) (.*)$/;
 const DONE = /^DONE(?: (\d+(?:\.\d+)?)s)?$/;
@@ -55,8 +55,11 @@ export function parsePlainProgress(text: string): ParsedProgress {
     }
     if (rest.startsWith("WARN: ")) {
       buildWarnings.push(rest.slice("WARN: ".length));
+      continue;
     }
-    // Anything else is a status ("transferring context: 2B done") or a log line ("0.05 hi").
+    // A log line is prefixed with the seconds since the step started ("0.05 hi"); anything else is a status.
+    const log = /^\d+\.\d+ (.*)$/.exec(rest);
+    if (log) appendLog(step, `${log[1]}\n`);
   }
 
   if (steps.size === 0 && otherLines.some((l) => l.startsWith("{"))) {

@@ -7,7 +7,7 @@
  * update said so (imported-cache hits are flagged first and later updates drop the flag).
  */
 import { scanJsonStream } from "./json-stream.ts";
-import { describeVertexName, type ParsedProgress, parsedProgress, type StepResult, timestampMs } from "./step.ts";
+import { appendLog, describeVertexName, type ParsedProgress, parsedProgress, type StepResult, timestampMs } from "./step.ts";
 
 /** client.Vertex as JSON. */
 export interface RawVertex {
@@ -74,6 +74,7 @@ interface VertexState {
   progressGroup?: { id: string; name?: string };
   /** started → completed (undefined while running); keyed like the progress UI does. */
   intervals: Map<string, string | undefined>;
+  log?: string;
 }
 
 function applyVertex(state: VertexState, v: RawVertex): void {
@@ -134,6 +135,7 @@ function toStep(state: VertexState): StepResult {
     if (state.progressGroup.name) step.progressGroupName = state.progressGroup.name;
   }
   if (state.inputs) step.inputs = state.inputs;
+  if (state.log) step.log = state.log;
   return step;
 }
 
@@ -170,6 +172,10 @@ export function parseRawJsonProgress(text: string): ParsedProgress {
         vertices.set(v.digest, state);
       }
       applyVertex(state, v);
+    }
+    for (const l of item.value.logs ?? []) {
+      const state = typeof l?.vertex === "string" ? vertices.get(l.vertex) : undefined;
+      if (state) appendLog(state, decodeBase64(l.data));
     }
     for (const w of item.value.warnings ?? []) {
       const short = decodeBase64(w.short).trim();

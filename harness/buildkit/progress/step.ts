@@ -40,11 +40,21 @@ export interface StepResult {
   progressGroupName?: string;
   /** Input vertex digests (rawjson). */
   inputs?: string[];
+  /** What the step printed (a RUN's output), its last STEP_LOG_LIMIT characters. */
+  log?: string;
   /** Not a Dockerfile instruction: "[internal] ...", "[auth] ...", "[context x] ...", exporting, pushing, cache import/export. */
   internal: boolean;
 }
 
 export type ProgressFormat = "rawjson" | "plain";
+
+/** How much of a step's output is kept: the end, where errors are. */
+export const STEP_LOG_LIMIT = 8 * 1024;
+
+export function appendLog(step: { log?: string }, text: string): void {
+  const log = (step.log ?? "") + text;
+  step.log = log.length > STEP_LOG_LIMIT ? log.slice(-STEP_LOG_LIMIT) : log;
+}
 
 /** A progress stream read into steps. */
 /** Assembles a parse result; the build's error is the last `error:` line among the non-progress lines. */
@@ -141,6 +151,7 @@ export function collapseProgressGroups(steps: readonly StepResult[]): StepResult
     }
     group.cached = group.cached && step.cached;
     group.error ??= step.error;
+    if (step.log) appendLog(group, step.log);
     if (step.canceled) group.canceled = true;
     if (step.startedAt && (!group.startedAt || timestampMs(step.startedAt) < timestampMs(group.startedAt))) {
       group.startedAt = step.startedAt;

@@ -155,13 +155,13 @@ describe("Buildctl.build", () => {
     expect(bc.invocations[0]!.exitCode).toBeNull();
   });
 
-  it("an aborted build is INTERRUPTED; a timeout is BUILDCTL_FAILED", async () => {
+  it("an aborted build is INTERRUPTED; a timeout is TIMEOUT", async () => {
     const fake = await fakeBuildctl({ stderrFixture: "v0.34.2-rawjson-cold.txt", sleep: 10 });
     const bc = new Buildctl({ binary: fake.binary, addr: ADDR, clientVersion: "v0.34.2" });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     await expect(bc.build(req, { signal: ac.signal })).rejects.toMatchObject({ code: "INTERRUPTED" });
-    await expect(bc.build(req, { timeoutMs: 100 })).rejects.toMatchObject({ code: "BUILDCTL_FAILED", message: /100 ms/ });
+    await expect(bc.build(req, { timeoutMs: 100 })).rejects.toMatchObject({ code: "TIMEOUT", message: /within 0.1 s/ });
     expect(bc.invocations).toHaveLength(2);
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * Runs a scenario on a started environment and judges it: its attempts (several only
+ * where a racy bug is declared), each attempt's outcomes, and the verdict. Whatever stops
+ * it (the machine, a timeout, an interruption, a harness bug) becomes a verdict that says
+ * so, with what was observed up to then; it never escapes as an exception.
+ */
+import type { BuildkitEnvironment } from "../../environment/environment.ts";
+import { HarnessError } from "../../errors.ts";
+import { interruption } from "../../interruption.ts";
+import { RegistryClient } from "../../oci/registry-client.ts";
+import { timeoutMs, timeoutVariable } from "../../timeouts.ts";
+import { evaluate, everyBuildSucceeds } from "../judge/assertions.ts";
+import type { AssertionOutcome } from "../judge/outcome.ts";
+import { declaredBugs, type Fault, inapplicability, infrastructureError, judge, notApplicable, notRun, satisfies, type Verdict } from "../judge/verdict.ts";
+import type { Scenario } from "../model.ts";
+import type { AttemptObservation } from "../observation.ts";
+import { runAttempt } from "./attempt.ts";
+import { explainDifferences } from "./explain.ts";
+
+export interface JudgedAttempt {
+  readonly observation: AttemptObservation;
+  readonly outcomes: readonly AssertionOutcome[];
+}
+
+export interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly buildkitVersion: string;
+  readonly verdict: Verdict;
+  readonly attempts: readonly JudgedAttempt[];
+  readonly wallMs: number;
+}
+
+/** Every outcome of one attempt: the implicit control first, then the scenario's assertions. */
+export function outcomesOf(scenario: Scenario, version: string, observation: AttemptObservation): AssertionOutcome[] {
+  const named = new Set(scenario.assertions.flatMap((a) => (a.kind === "build-succeeds" ? [a.build] : [])));
+  const gate = (range: string) => satisfies(version, range);
+  return [everyBuildSucceeds(observation, named), ...scenario.assertions.map((a) => evaluate(a, observation, version, gate))];
+}
+
+/** What stopped a scenario, as a fault; a harness bug keeps its stack. */
+export function faultOf(error: unknown): Fault {
+  if (error instanceof HarnessError) return { code: error.code, message: error.describe() };
+  const err = error instanceof Error ? error : new Error(String(error));
+  return { code: "HARNESS_BUG", message: `the harness failed: ${err.message}`, ...(err.stack ? { detail: err.stack } : {}) };
+}
+
+/** Aborts on SIGINT/SIGTERM, or with a TIMEOUT error once the scenario's time is up. */
+function scenarioSignal(id: string): { signal: AbortSignal; dispose: () => void } {
+  const deadline = new AbortController();
+  const ms = timeoutMs("scenario");
+  const timer = setTimeout(
+    () =>
+      deadline.abort(
+        new HarnessError(
+          "TIMEOUT",
+          `scenario ${id} did not finish within ${ms / 1000} s.`,
+          `Raise ${timeoutVariable("scenario")} (seconds) if the machine is slow.`,
+        ),
+      ),
+    ms,
+  );
+  return { signal: AbortSignal.any([interruption.signal, deadline.signal]), dispose: () => clearTimeout(timer) };
+}
+
+export async function runScenario(scenario: Scenario, env: BuildkitEnvironment): Promise<ScenarioResult> {
+  const version = env.description.buildkitVersion;
+  const started = Date.now();
+  const finish = (verdict: Verdict, attempts: JudgedAttempt[] = []): ScenarioResult => ({
+    scenario,
+    buildkitVersion: version,
+    verdict,
+    attempts,
+    wallMs: Date.now() - started,
+  });
+  const why = inapplicability(scenario, version);
+  if (why) return finish(notApplicable(why));
+  const racy = declaredBugs(scenario, version).find((b) => b.racy);
+  const count = racy?.racy?.of ?? 1;
+  const { signal, dispose } = scenarioSignal(scenario.id);
+  const attempts: JudgedAttempt[] = [];
+  try {
+    for (let i = 1; i <= count; i++) {
+      const stopWhen = (soFar: AttemptObservation) => outcomesOf(scenario, version, soFar).some((o) => o.status === "fails");
+      const { observation, error } = await runAttempt(scenario, env, count > 1 ? i : undefined, signal, stopWhen);
+      const outcomes = outcomesOf(scenario, version, observation);
+      attempts.push({
+        observation,
+        outcomes:
+          error === undefined ? await explainDifferences(outcomes, observation, new RegistryClient(env.registry.urlFromHost), env.daemon.platform) : outcomes,
+      });
+      if (error !== undefined) {
+        const fault = faultOf(error);
+        return finish(fault.code === "INTERRUPTED" ? notRun(fault) : infrastructureError(fault), attempts);
+      }
+    }
+    return finish(
+      judge(
+        scenario,
+        version,
+        attempts.map((a) => a.outcomes),
+      ),
+      attempts,
+    );
+  } finally {
+    dispose();
+  }
+}
