@@ -4,11 +4,11 @@
  * inconclusive, never a pass or a failure; one whose build failed or never ran is not
  * evaluated (the failure is judged by build-succeeds or the implicit control).
  */
-import { INLINE_CACHE_KEY, recordsLosingResults } from "../../oci/inline-cache.ts";
+import { INLINE_CACHE_KEY, type InlineCacheConfig, recordsLosingResults } from "../../oci/inline-cache.ts";
 import { normalizeInstruction } from "../format/dockerfile.ts";
 import type { Assertion, Target } from "../model.ts";
 import type { AttemptObservation, BuildObservation, ImageObservation } from "../observation.ts";
-import { fileInImage, whiteoutsOf } from "./image-files.ts";
+import { anyLayerHolds, fileInImage, regularFileInImage, whiteoutsOf } from "./image-files.ts";
 import { type AssertionOutcome, EVERY_BUILD_SUCCEEDS, type ImageRef } from "./outcome.ts";
 import { digestOf, failedRun, imageOf, short, where } from "./targets.ts";
 
@@ -28,27 +28,59 @@ function unjudgeable(runs: readonly BuildObservation[], build: string, stoppedEa
   return undefined;
 }
 
-/** Checks `check` on the image of every run; the first run where it fails is the violation. */
+type RunReading = { readonly ok: boolean; readonly actual: string } | { readonly missing: string };
+
+/**
+ * Reads every run: the first run that violates the assertion makes it fail there; else a run
+ * that showed nothing to judge makes it inconclusive. A violation seen in any run is a
+ * finding whatever another run failed to show, so the outcome does not depend on run order.
+ */
+function acrossRuns(runs: readonly BuildObservation[], expected: string, read: (o: BuildObservation) => RunReading): Result {
+  let last = "";
+  let missing: string | undefined;
+  for (const o of runs) {
+    const r = read(o);
+    if ("missing" in r) missing ??= r.missing;
+    else if (!r.ok) return { status: "fails", expected, actual: `${r.actual} (${where(o)})`, ...violation(o) };
+    else last = r.actual;
+  }
+  if (missing !== undefined) return inconclusive(expected, missing);
+  return { status: "holds", expected, actual: runs.length === 1 ? last : `${last}, in all ${runs.length} runs` };
+}
+
+/** Checks `check` on the image of every run (see acrossRuns). */
 function everyImage(
   runs: readonly BuildObservation[],
   target: Target,
   expected: string,
-  check: (image: ImageObservation, o: BuildObservation) => { ok: boolean; actual: string } | { missing: string },
+  check: (image: ImageObservation, o: BuildObservation) => RunReading,
 ): Result {
-  let last = "";
-  for (const o of runs) {
+  return acrossRuns(runs, expected, (o) => {
     const resolved = imageOf(o, target);
-    if ("missing" in resolved) return inconclusive(expected, resolved.missing);
+    if ("missing" in resolved) return resolved;
     const r = check(resolved.image, o);
-    if ("missing" in r) return inconclusive(expected, `${r.missing} (${where(o)})`);
-    if (!r.ok) return { status: "fails", expected, actual: `${r.actual} (${where(o)})`, ...violation(o) };
-    last = r.actual;
-  }
-  return { status: "holds", expected, actual: runs.length === 1 ? last : `${last}, in all ${runs.length} runs` };
+    return "missing" in r ? { missing: `${r.missing} (${where(o)})` } : r;
+  });
 }
 
+/**
+ * The value at a dotted path. Keys may themselves hold dots (labels such as
+ * `org.opencontainers.image.source`), so at each level the longest run of segments that
+ * names a key is taken: `config.Labels.org.opencontainers.image.source` finds the label.
+ */
 function fieldAt(value: unknown, field: string): unknown {
-  return field.split(".").reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), value);
+  const parts = field.split(".");
+  let v = value;
+  for (let i = 0; i < parts.length; ) {
+    if (v === null || typeof v !== "object") return undefined;
+    const object = v as Record<string, unknown>;
+    let end = parts.length;
+    while (end > i && !Object.hasOwn(object, parts.slice(i, end).join("."))) end--;
+    if (end === i) return undefined;
+    v = object[parts.slice(i, end).join(".")];
+    i = end;
+  }
+  return v;
 }
 
 function describe(a: Assertion): string {
@@ -107,16 +139,20 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
       if (blocked) return blocked;
       if (runs.length < 2) return inconclusive(expected, `only ${runs.length} run of "${a.target.build}"; stability needs at least 2`);
       const images: { o: BuildObservation; image: ImageObservation; output: number }[] = [];
+      let missing: string | undefined;
       for (const o of runs) {
         const r = imageOf(o, a.target);
-        if ("missing" in r) return inconclusive(expected, r.missing);
-        images.push({ o, image: r.image, output: r.output });
+        if ("missing" in r) missing ??= r.missing;
+        else images.push({ o, image: r.image, output: r.output });
       }
-      const first = images[0]!;
-      const changed = images.find((x) => digestOf(x.image, a.digest) !== digestOf(first.image, a.digest));
+      const first = images[0];
+      const changed = first && images.find((x) => digestOf(x.image, a.digest) !== digestOf(first.image, a.digest));
+      if (!first || !changed) {
+        if (missing !== undefined) return inconclusive(expected, missing);
+        return { status: "holds", expected, actual: `${short(digestOf(first!.image, a.digest))} in all ${runs.length} runs` };
+      }
       const distinct = [...new Set(images.map((x) => digestOf(x.image, a.digest)))];
       const firstAt = (d: string) => where(images.find((x) => digestOf(x.image, a.digest) === d)!.o);
-      if (!changed) return { status: "holds", expected, actual: `${short(distinct[0])} in all ${runs.length} runs` };
       return {
         status: "fails",
         expected,
@@ -157,18 +193,16 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
       const blocked = unjudgeable(runs, a.build, early, wanted);
       if (blocked) return blocked;
       const text = normalizeInstruction(a.step);
-      for (const o of runs) {
+      const result = acrossRuns(runs, wanted, (o) => {
         const matches = o.steps.filter((s) => normalizeInstruction(s.step).includes(text));
         if (matches.length !== 1) {
-          return inconclusive(wanted, `${matches.length} steps of ${where(o)} match (steps: ${o.steps.map((s) => JSON.stringify(s.step)).join(", ")})`);
+          return { missing: `${matches.length} steps of ${where(o)} match (steps: ${o.steps.map((s) => JSON.stringify(s.step)).join(", ")})` };
         }
         const step = matches[0]!;
-        if (step.cached !== a.cached) {
-          const detail = step.vertices > 1 ? ` (${step.cachedVertices} of ${step.vertices} vertices cached)` : "";
-          return { status: "fails", expected: wanted, actual: `${step.cached ? "cached" : "executed"}${detail} (${where(o)})`, ...violation(o) };
-        }
-      }
-      return { status: "holds", expected: wanted, actual: `${wanted} in all ${runs.length} run(s)` };
+        const detail = step.vertices > 1 ? ` (${step.cachedVertices} of ${step.vertices} vertices cached)` : "";
+        return { ok: step.cached === a.cached, actual: `${step.cached ? "cached" : "executed"}${detail}` };
+      });
+      return result.status === "holds" ? { ...result, actual: `${wanted} in all ${runs.length} run(s)` } : result;
     }
     case "file-equal":
     case "file-differs": {
@@ -184,9 +218,13 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
         if ("missing" in r) return inconclusive(expected, r.missing);
         const entry = fileInImage(r.image.layers, a.path);
         if (!entry) return inconclusive(expected, `${a.path} is not in the image of "${target.build}" (${where(last)})`);
-        if (entry.contentDigest === undefined)
-          return inconclusive(expected, `${a.path} in the image of "${target.build}" is a ${entry.type}, not a regular file`);
-        sides.push({ o: last, digest: entry.contentDigest, label: target.build });
+        const file = regularFileInImage(r.image.layers, a.path);
+        if (file?.contentDigest === undefined) {
+          const what =
+            entry.type === "hardlink" ? `hardlink to ${entry.linkname ?? "(no target)"}, which the image does not hold as a regular file` : entry.type;
+          return inconclusive(expected, `${a.path} in the image of "${target.build}" is a ${what}, not a regular file`);
+        }
+        sides.push({ o: last, digest: file.contentDigest, label: target.build });
       }
       const [x, y] = sides as [(typeof sides)[0], (typeof sides)[0]];
       const holds = (x.digest === y.digest) === want;
@@ -203,24 +241,20 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
       const blocked = unjudgeable(runs, a.build, early, expected);
       if (blocked) return blocked;
       if (runs.length < 2) return inconclusive(expected, `only ${runs.length} run of "${a.build}"; needs at least 2`);
-      let previous: { o: BuildObservation; cache: NonNullable<ImageObservation["inlineCache"]> } | undefined;
-      for (const o of runs) {
+      // Each run is compared with the last earlier run whose inline cache could be read.
+      let previous: InlineCacheConfig | undefined;
+      const result = acrossRuns(runs, expected, (o) => {
         const r = imageOf(o, { build: a.build });
-        if ("missing" in r) return inconclusive(expected, r.missing);
+        if ("missing" in r) return r;
         const cache = r.image.inlineCache;
-        if (!cache) return inconclusive(expected, `the image of ${where(o)} has no inline cache (${INLINE_CACHE_KEY}); was it exported?`);
-        if ("error" in cache)
-          return { status: "fails", expected, actual: `the inline cache of ${where(o)} cannot be decoded: ${cache.error}`, ...violation(o) };
-        if (previous && "decoded" in previous.cache) {
-          const lost = recordsLosingResults(previous.cache.decoded, cache.decoded);
-          if (lost.length > 0) {
-            const text = lost.map((l) => `${short(l.digest)} lost ${l.lost.join(" and ")}`).join("; ");
-            return { status: "fails", expected, actual: `records lost results at ${where(o)}: ${text}`, ...violation(o) };
-          }
-        }
-        previous = { o, cache };
-      }
-      return { status: "holds", expected, actual: `every record kept its results in all ${runs.length} runs` };
+        if (!cache) return { missing: `the image of ${where(o)} has no inline cache (${INLINE_CACHE_KEY}); was it exported?` };
+        if ("error" in cache) return { ok: false, actual: `the inline cache cannot be decoded: ${cache.error}` };
+        const lost = previous ? recordsLosingResults(previous, cache.decoded) : [];
+        previous = cache.decoded;
+        if (lost.length === 0) return { ok: true, actual: "" };
+        return { ok: false, actual: `records lost results: ${lost.map((l) => `${short(l.digest)} lost ${l.lost.join(" and ")}`).join("; ")}` };
+      });
+      return result.status === "holds" ? { ...result, actual: `every record kept its results in all ${runs.length} runs` } : result;
     }
     case "layer-mtimes": {
       const runs = runsOf(a.target.build);
@@ -250,9 +284,16 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
       return (
         unjudgeable(runs, a.target.build, early, expected) ??
         everyImage(runs, a.target, expected, (image) => {
-          const [entry] = whiteoutsOf(image.layers, a.path);
-          if (!entry) return { ok: false, actual: "no whiteout for it" };
-          return { ok: a.mtimeNotAfter === undefined || entry.mtimeEpochSeconds <= a.mtimeNotAfter, actual: `whiteout ${entry.name} dated ${entry.mtime}` };
+          const whiteouts = whiteoutsOf(image.layers, a.path);
+          if (whiteouts.length === 0) {
+            if (!anyLayerHolds(image.layers, a.path)) return { missing: `no layer holds ${a.path}, so there is nothing to delete` };
+            const left = fileInImage(image.layers, a.path) ? "is still in the image" : "is gone, deleted with a directory above it";
+            return { ok: false, actual: `no whiteout for it; ${a.path} ${left}` };
+          }
+          // Every deletion of the path must be dated in range, not only the first one found.
+          const late = whiteouts.find((e) => a.mtimeNotAfter !== undefined && e.mtimeEpochSeconds > a.mtimeNotAfter);
+          const shown = late ?? whiteouts.at(-1)!;
+          return { ok: late === undefined, actual: `whiteout ${shown.name} dated ${shown.mtime}` };
         })
       );
     }
@@ -283,12 +324,12 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
       const expected = a.present ? "present" : "absent";
       const blocked = unjudgeable(runs, a.build, early, expected);
       if (blocked) return blocked;
-      for (const o of runs) {
-        if (Object.keys(o.metadata).length === 0) return inconclusive(expected, `the build wrote no metadata file (${where(o)})`);
+      const result = acrossRuns(runs, expected, (o) => {
+        if (Object.keys(o.metadata).length === 0) return { missing: `the build wrote no metadata file (${where(o)})` };
         const present = Object.keys(o.metadata).some((k) => k === a.key || k.startsWith(`${a.key}/`));
-        if (present !== a.present) return { status: "fails", expected, actual: `${present ? "present" : "absent"} (${where(o)})`, ...violation(o) };
-      }
-      return { status: "holds", expected, actual: `${expected} in all ${runs.length} run(s)` };
+        return { ok: present === a.present, actual: present ? "present" : "absent" };
+      });
+      return result.status === "holds" ? { ...result, actual: `${expected} in all ${runs.length} run(s)` } : result;
     }
     case "layer-from-base": {
       const runs = runsOf(a.target.build);

@@ -15,8 +15,9 @@ export type Resolved = { readonly image: ImageObservation; readonly output: numb
 /** The image a target names in one run: the given output, or the build's first image output. */
 export function imageOf(o: BuildObservation, target: Target): Resolved {
   const chosen = target.output !== undefined ? o.outputs.find((x) => x.index === target.output) : o.outputs.find((x) => IMAGE_OUTPUT_TYPES.has(x.type));
-  if (!chosen) return { missing: `build "${o.build}" (${where(o)}) has no image output` };
+  if (!chosen) return { missing: `build "${o.build}" (${where(o)}) has ${target.output !== undefined ? `no output ${target.output}` : "no image output"}` };
   if (chosen.image) return { image: chosen.image, output: chosen.index };
+  if (!IMAGE_OUTPUT_TYPES.has(chosen.type)) return { missing: `output ${chosen.index} of "${o.build}" (${where(o)}) is a ${chosen.type} export, not an image` };
   if (chosen.unreadable) return { missing: `output ${chosen.index} of "${o.build}" (${where(o)}) could not be read: ${chosen.unreadable}` };
   return { missing: `output ${chosen.index} of "${o.build}" (${where(o)}) holds no image to read (an image output without push: true stays in the daemon)` };
 }

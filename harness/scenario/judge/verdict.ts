@@ -104,13 +104,13 @@ function read(outcomes: readonly AssertionOutcome[], bugs: readonly KnownBug[]):
       reading.unexplained.push(observed(o));
       continue;
     }
-    for (const [bug, e] of by) {
-      if (e.actualContains !== undefined && !o.actual.includes(e.actualContains)) {
-        reading.unexplained.push(`${observed(o)}; ${bug.reference} explains it only when the observation contains ${JSON.stringify(e.actualContains)}`);
-      } else {
-        reading.reproduced.set(bug, [...(reading.reproduced.get(bug) ?? []), observed(o)]);
-      }
+    // The failure is each bug whose symptom it shows; it is unexplained only when it shows none.
+    const shows = by.filter(([, e]) => e.actualContains === undefined || o.actual.includes(e.actualContains));
+    if (shows.length === 0) {
+      const symptoms = by.map(([bug, e]) => `${bug.reference} explains it only when the observation contains ${JSON.stringify(e.actualContains)}`);
+      reading.unexplained.push(`${observed(o)}; ${symptoms.join("; ")}`);
     }
+    for (const [bug] of shows) reading.reproduced.set(bug, [...(reading.reproduced.get(bug) ?? []), observed(o)]);
   }
   for (const bug of bugs) {
     const evaluated = outcomes.some((o) => (o.status === "holds" || o.status === "fails") && bug.explains.some((e) => e.assertion === o.id));

@@ -7,7 +7,6 @@
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { Buildctl, type BuildResult } from "../../buildkit/buildctl.ts";
-import { collapseProgressGroups, type StepResult } from "../../buildkit/progress/step.ts";
 import type { BuildkitEnvironment } from "../../environment/environment.ts";
 import { makeWorkDir } from "../../environment/work-dirs.ts";
 import { HarnessError } from "../../errors.ts";
@@ -18,12 +17,13 @@ import { BASE_IMAGES, pushBaseImages } from "../../provision/base-images.ts";
 import { timeoutMs } from "../../timeouts.ts";
 import { inspectFolder } from "../format/folder.ts";
 import type { BuildStep, EditStep, RepeatStep, Scenario, Step } from "../model.ts";
-import type { AttemptObservation, BaseImageObservation, BuildObservation, DaemonExit, EventObservation, StepObservation } from "../observation.ts";
+import type { AttemptObservation, BaseImageObservation, BuildObservation, DaemonExit, EventObservation } from "../observation.ts";
 import type { TemplateContext } from "../template.ts";
 import { renderTemplate } from "../template.ts";
 import { applyEdit } from "./edits.ts";
 import { ImageReader, observeOutputs } from "./observe.ts";
 import { planBuild } from "./request.ts";
+import { stepObservations } from "./steps.ts";
 
 /** Why a signal aborted: its own error (a deadline), else an interruption. */
 function abortError(signal: AbortSignal): HarnessError {
@@ -35,26 +35,6 @@ function abortError(signal: AbortSignal): HarnessError {
 
 /** Asked after each iteration of a repeat past `times`: may the loop stop here? */
 export type StopWhen = (soFar: AttemptObservation) => boolean;
-
-/** A step of the progress stream as an observation: a COPY --link's vertices are one step. */
-function stepObservations(steps: readonly StepResult[]): StepObservation[] {
-  const members = new Map<string, StepResult[]>();
-  for (const s of steps) if (s.progressGroup) members.set(s.progressGroup, [...(members.get(s.progressGroup) ?? []), s]);
-  return collapseProgressGroups(steps)
-    .filter((s) => !s.internal)
-    .map((s) => {
-      const group = s.progressGroup ? (members.get(s.progressGroup) ?? [s]) : [s];
-      return {
-        step: s.instruction ?? s.name,
-        cached: s.cached,
-        vertices: group.length,
-        cachedVertices: group.filter((m) => m.cached).length,
-        ...(s.error ? { error: s.error } : {}),
-        ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
-        ...(s.log ? { log: s.log } : {}),
-      };
-    });
-}
 
 class Attempt {
   readonly builds: BuildObservation[] = [];

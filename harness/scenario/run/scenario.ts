@@ -32,16 +32,18 @@ export interface ScenarioResult {
 
 /** Every outcome of one attempt: the implicit control first, then the scenario's assertions. */
 export function outcomesOf(scenario: Scenario, version: string, observation: AttemptObservation): AssertionOutcome[] {
-  const named = new Set(scenario.assertions.flatMap((a) => (a.kind === "build-succeeds" ? [a.build] : [])));
   const gate = (range: string) => satisfies(version, range);
+  // A build-succeeds gated out on this version judges nothing, so the control keeps its build.
+  const named = new Set(scenario.assertions.flatMap((a) => (a.kind === "build-succeeds" && (a.versions === undefined || gate(a.versions)) ? [a.build] : [])));
   return [everyBuildSucceeds(observation, named), ...scenario.assertions.map((a) => evaluate(a, observation, version, gate))];
 }
 
 /** What stopped a scenario, as a fault; a harness bug keeps its stack. */
 export function faultOf(error: unknown): Fault {
   if (error instanceof HarnessError) return { code: error.code, message: error.describe() };
-  const err = error instanceof Error ? error : new Error(String(error));
-  return { code: "HARNESS_BUG", message: `the harness failed: ${err.message}`, ...(err.stack ? { detail: err.stack } : {}) };
+  // A thrown non-Error has no stack; one made here would only point at this function.
+  if (!(error instanceof Error)) return { code: "HARNESS_BUG", message: `the harness failed: ${String(error)}` };
+  return { code: "HARNESS_BUG", message: `the harness failed: ${error.message}`, ...(error.stack ? { detail: error.stack } : {}) };
 }
 
 /** Aborts on SIGINT/SIGTERM, or with a TIMEOUT error once the scenario's time is up. */
@@ -74,8 +76,8 @@ export async function runScenario(scenario: Scenario, env: BuildkitEnvironment):
   });
   const why = inapplicability(scenario, version);
   if (why) return finish(notApplicable(why));
-  const racy = declaredBugs(scenario, version).find((b) => b.racy);
-  const count = racy?.racy?.of ?? 1;
+  // Enough attempts for every racy bug declared here to show as often as it must.
+  const count = Math.max(1, ...declaredBugs(scenario, version).map((b) => b.racy?.of ?? 1));
   const { signal, dispose } = scenarioSignal(scenario.id);
   const attempts: JudgedAttempt[] = [];
   try {
