@@ -78,8 +78,6 @@ let registered = false;
 /** How long the run may take, after a signal, to stop its builds and write its report. */
 const GRACE_MS = 30_000;
 
-export { interruptionExitCode } from "../interruption.ts";
-
 /** Exits with the signal's code once the run's containers, networks and volumes (and the other exit tasks) are gone. */
 export function exitAfterInterruption(run: string): Promise<never> {
   removeRunOnSignal(run);

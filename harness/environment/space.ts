@@ -14,7 +14,7 @@ export interface SpaceUse {
 }
 
 /** Share of a filesystem in use above which a failure is blamed on space. */
-export const NEARLY_FULL = 0.95;
+const NEARLY_FULL = 0.95;
 /** Host free space below which a failure is blamed on space. */
 const HOST_MINIMUM_FREE = 256 * 1024 * 1024;
 

@@ -46,7 +46,7 @@ export async function listLayerEntries(bytes: Uint8Array, mediaType?: string): P
 }
 
 /** What the media type claims, if it says anything about compression. */
-export function compressionOfMediaType(mediaType: string | undefined): LayerCompression | undefined {
+function compressionOfMediaType(mediaType: string | undefined): LayerCompression | undefined {
   if (!mediaType) return undefined;
   if (/[+.]zstd$/.test(mediaType)) return "zstd";
   if (/[+.]gzip$/.test(mediaType)) return "gzip";
@@ -54,7 +54,7 @@ export function compressionOfMediaType(mediaType: string | undefined): LayerComp
   return undefined;
 }
 
-export function compressionOfBytes(bytes: Uint8Array): LayerCompression {
+function compressionOfBytes(bytes: Uint8Array): LayerCompression {
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return "gzip";
   if (bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd) return "zstd";
   return "none";

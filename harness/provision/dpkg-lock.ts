@@ -83,7 +83,7 @@ export interface LockedFile {
   readonly inode: bigint;
 }
 
-export function lockedFile(path: string): LockedFile | undefined {
+function lockedFile(path: string): LockedFile | undefined {
   try {
     const st = statSync(path, { bigint: true });
     return { path, ...majorMinor(st.dev), inode: st.ino };

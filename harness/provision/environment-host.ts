@@ -2,7 +2,7 @@ import { planBuildkitImage } from "./buildkit-image.ts";
 import { assertCanStartEngine, type EngineInfo, ensureEngine, pingEngine } from "./engine.ts";
 import { provisionHostPackages } from "./host-packages.ts";
 import { type HostActivity, planHostPackages } from "./host-plan.ts";
-import { type ImagePlan, imageSourcePolicy, type ProvisionedImage, realizeImage } from "./image-source.ts";
+import { type ImagePlan, imageSourcePolicy } from "./image-source.ts";
 import { planRegistryImage } from "./registry-image.ts";
 import { sweepLegacyRootfsDirs } from "./rootfs-dir.ts";
 
@@ -10,12 +10,6 @@ export interface PreparedHost {
   readonly engine: EngineInfo;
   readonly buildkit: ImagePlan;
   readonly registry: ImagePlan;
-}
-
-export interface ProvisionedEnvironmentImages {
-  readonly engine: EngineInfo;
-  readonly buildkitImage: ProvisionedImage;
-  readonly registryImage: ProvisionedImage;
 }
 
 function localBuilds(...plans: ImagePlan[]): HostActivity[] {
@@ -44,11 +38,4 @@ export async function prepareEnvironmentHost(version: string, also: readonly Hos
   const registry = await planRegistryImage();
   await provisionHostPackages(planHostPackages(["base-images", ...localBuilds(buildkit, registry), ...also]));
   return { engine, buildkit, registry };
-}
-
-/** The engine and both images of `version`'s environment, building what must be built. */
-export async function provisionEnvironmentImages(version: string): Promise<ProvisionedEnvironmentImages> {
-  const { engine, buildkit, registry } = await prepareEnvironmentHost(version);
-  const [buildkitImage, registryImage] = await Promise.all([realizeImage(buildkit), realizeImage(registry)]);
-  return { engine, buildkitImage, registryImage };
 }

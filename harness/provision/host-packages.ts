@@ -39,7 +39,7 @@ function osName(): string {
 }
 
 /** How we may run apt-get here: as root, through passwordless sudo, or not at all. */
-export async function aptPrefix(): Promise<string[] | undefined> {
+async function aptPrefix(): Promise<string[] | undefined> {
   if (!isDebianLike()) return undefined;
   if (process.getuid?.() === 0) return [];
   const sudo = await execa("sudo", ["-n", "true"], { reject: false });

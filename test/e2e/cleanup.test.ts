@@ -84,7 +84,8 @@ steps:
             name: b
             output: { type: image, name: "{{registry}}/{{scenario}}:latest", push: true }
 assertions:
-  - digest-stable: { build: b, digest: config }
+  - id: config-stable
+    digest-stable: { build: b, digest: config }
 `,
   );
   return root;
