@@ -1,5 +1,8 @@
 import { defineConfig } from "vitest/config";
 
+/** Provisions the host (Debian packages, an engine for e2e) once for the projects this run selects. */
+const PREPARE_HOST = "test/setup/host.ts";
+
 export default defineConfig({
   test: {
     projects: [
@@ -7,6 +10,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          globalSetup: [PREPARE_HOST],
           testTimeout: 60_000,
         },
       },
@@ -16,7 +20,7 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           // Provisions the engine once, shares one run id with the workers, and sweeps
           // everything of the run at the end, also when a test failed.
-          globalSetup: ["test/e2e/global-setup.ts"],
+          globalSetup: [PREPARE_HOST, "test/e2e/global-setup.ts"],
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,
           // One BuildKit environment at a time: the machines have two cores.

@@ -3,8 +3,7 @@
  * ≥ v0.10.0) or the verbose table (`-v`) of older clients.
  */
 
-export const SNAPSHOTTER_LABEL = "org.mobyproject.buildkit.worker.snapshotter";
-export const EXECUTOR_LABEL = "org.mobyproject.buildkit.worker.executor";
+const SNAPSHOTTER_LABEL = "org.mobyproject.buildkit.worker.snapshotter";
 
 export interface WorkerInfo {
   id: string;
@@ -28,7 +27,7 @@ interface WorkerInfoJson {
   buildkitVersion?: { package?: string; version?: string; revision?: string };
 }
 
-export function formatPlatform(p: OciPlatformJson): string {
+function formatPlatform(p: OciPlatformJson): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
 }
 

@@ -8,6 +8,7 @@ import { ensureEngine } from "../provision/engine.ts";
 import { defaultVersion, lookupVersion, supportedVersions } from "../provision/versions.ts";
 import { runMatrix } from "../run/matrix.ts";
 import { type Corpus, loadCorpus } from "../scenario/load.ts";
+import { runCommand } from "./entry.ts";
 
 const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 const SCENARIOS = resolve(PROJECT_ROOT, "scenarios");
@@ -127,21 +128,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (!interrupted()) process.exit(code);
-  },
-  (err: unknown) => {
-    if (interrupted()) return;
-    if (err instanceof HarnessError) {
-      process.stderr.write(`error [${err.code}]: ${err.describe()}\n`);
-      process.exit(err.code === "SCENARIO_INVALID" || err.code === "UNKNOWN_BUILDKIT_VERSION" ? EXIT.invalidInput : EXIT.infrastructure);
-    }
-    if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-      process.exit(EXIT.invalidInput);
-    }
-    process.stderr.write(`unexpected error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(EXIT.harnessBug);
-  },
-);
+runCommand(() => main(process.argv.slice(2)), USAGE);

@@ -26,7 +26,7 @@ done < /proc/mounts
 exec "$@"
 `;
 
-export function buildkitdConfig(registryHost: string): string {
+function buildkitdConfig(registryHost: string): string {
   return `# Written by buildkit-repro: overlayfs state, no GC during a scenario, the test registry over plain http.
 [worker.oci]
   enabled = true

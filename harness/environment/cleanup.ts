@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
-import { interruption } from "../interruption.ts";
+import { allowReportAfterSignal, beforeExit, exitAfterInterruption as exitAfterSignal, exitOnSignals } from "../interruption.ts";
 import { log } from "../log.ts";
 import { docker } from "../provision/docker-client.ts";
 import { LABEL_CREATOR_PID, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "./labels.ts";
@@ -74,47 +74,38 @@ export async function sweepOrphans(): Promise<SweepResult> {
   return result;
 }
 
-let handlersInstalled = false;
+let registered = false;
 /** How long the run may take, after a signal, to stop its builds and write its report. */
 const GRACE_MS = 30_000;
 
-/** 130 after SIGINT, 143 after SIGTERM, like a shell. */
-export function interruptionExitCode(): number {
-  return interruption.signal.reason === "SIGINT" ? 130 : 143;
-}
-
-/** Removes everything this process created for the run, then exits with the signal's code. */
-export async function exitAfterInterruption(run: string): Promise<never> {
-  await sweepUntilEmpty(run).catch((err: unknown) => log("cleanup", `cleanup after the interruption failed: ${(err as Error).message}`));
-  process.exit(interruptionExitCode());
+/** Exits with the signal's code once the run's containers, networks and volumes (and the other exit tasks) are gone. */
+export function exitAfterInterruption(run: string): Promise<never> {
+  removeRunOnSignal(run);
+  return exitAfterSignal();
 }
 
 /**
- * On SIGINT/SIGTERM: abort what runs (buildctl is canceled, no verdict is reached after
- * it), let the run write its report of what finished, then remove everything this process
- * created and exit 130/143. A run that does not get there within the grace period, or a
- * second signal, skips the report.
- *
- * The listeners stay registered (`on`, not `once`): execa's signal-exit re-raises a
- * signal when it believes it is the only listener left, which would kill the process
- * before the sweep finishes. Containers still being created when the signal arrives are
- * caught by sweeping until a sweep finds nothing.
+ * Before this process exits, remove what it created for the run. On SIGINT/SIGTERM: abort
+ * what runs (buildctl is canceled, no verdict is reached after it), let the run write its
+ * report of what finished (it then calls exitAfterInterruption), then remove everything
+ * this process created and exit 130/143. A run that does not get there within the grace
+ * period, or a second signal, skips the report. After an error that ends the process
+ * while an environment starts, the same removal runs. Containers still being created when
+ * the signal arrives are caught by sweeping until a sweep finds nothing.
  */
 export function removeRunOnSignal(run: string): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interruption.signal.aborted) {
-      log("cleanup", `${signal} again: removing the containers and networks this process created, without a report`);
-      void exitAfterInterruption(run);
+  if (registered) return;
+  registered = true;
+  beforeExit(async (reason) => {
+    if (reason === "exit") {
+      await sweepOwn(run).catch(() => undefined);
       return;
     }
-    interruption.abort(signal);
-    log("cleanup", `${signal}: stopping; what finished is reported, then the containers and networks this process created are removed`);
-    setTimeout(() => void exitAfterInterruption(run), GRACE_MS).unref();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+    log("cleanup", `${reason}: removing the containers and networks this process created`);
+    await sweepUntilEmpty(run).catch((err: unknown) => log("cleanup", `cleanup after ${reason} failed: ${(err as Error).message}`));
+  });
+  allowReportAfterSignal(GRACE_MS);
+  exitOnSignals();
 }
 
 async function sweepUntilEmpty(run: string, rounds = 5): Promise<void> {

@@ -33,7 +33,7 @@ export function killed(fate: ContainerFate): boolean {
 const LOG_LIMIT = 256 * 1024;
 
 /** Demultiplexes a non-TTY `docker logs` body: 8-byte frame headers (stream, 0, 0, 0, size). */
-export function demuxLogs(buffer: Buffer): string {
+function demuxLogs(buffer: Buffer): string {
   const parts: Buffer[] = [];
   let i = 0;
   while (i + 8 <= buffer.length) {

@@ -3,10 +3,9 @@ import { Buildctl } from "../buildkit/buildctl.ts";
 import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
-import { provisionBuildkitImage } from "../provision/buildkit-image.ts";
-import { type EngineInfo, ensureEngine } from "../provision/engine.ts";
-import type { ProvisionedImage } from "../provision/image-source.ts";
-import { provisionRegistryImage } from "../provision/registry-image.ts";
+import type { EngineInfo } from "../provision/engine.ts";
+import { prepareEnvironmentHost } from "../provision/environment-host.ts";
+import { type ProvisionedImage, realizeImage } from "../provision/image-source.ts";
 import { lookupVersion } from "../provision/versions.ts";
 import type { DaemonExit, DaemonRecord } from "../scenario/observation.ts";
 import { withTimeout } from "../timeouts.ts";
@@ -55,15 +54,17 @@ export interface ProvisionedVersion {
 /** Provisions one version's images; bounded in time (a cold BuildKit compile included). */
 export async function provisionVersion(version: string): Promise<ProvisionedVersion> {
   const entry = lookupVersion(version);
-  const engine = await ensureEngine();
+  const started = Date.now();
+  // The engine and every Debian package the builds below need, installed before any starts
+  // (bounded by apt's own lock wait, not by the provision timeout).
+  const { engine, buildkit, registry } = await prepareEnvironmentHost(entry.version);
   removeRunOnSignal(runId());
   await sweepOrphans();
-  const started = Date.now();
   return withTimeout(
     "provision",
     `Provisioning BuildKit ${entry.version}`,
     (async () => {
-      const [buildkitImage, registryImage] = await Promise.all([provisionBuildkitImage(entry.version), provisionRegistryImage()]);
+      const [buildkitImage, registryImage] = await Promise.all([realizeImage(buildkit), realizeImage(registry)]);
       const buildctl = await buildctlFromImage(buildkitImage);
       const privilege = await detectPrivilegeMode(buildkitImage.reference, ["/usr/bin/buildctl", "--version"]);
       return { version: entry.version, buildkitImage, registryImage, buildctl, privilege, engine, provisionMs: Date.now() - started };

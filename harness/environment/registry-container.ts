@@ -6,7 +6,7 @@ import { resourceLabels } from "./labels.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
 
 /** The name builders use for the registry inside the environment's network. */
-export const REGISTRY_ALIAS = "registry";
+const REGISTRY_ALIAS = "registry";
 const PORT = 5000;
 
 export interface StartedRegistry {

@@ -14,7 +14,7 @@ export interface SpaceUse {
 }
 
 /** Share of a filesystem in use above which a failure is blamed on space. */
-export const NEARLY_FULL = 0.95;
+const NEARLY_FULL = 0.95;
 /** Host free space below which a failure is blamed on space. */
 const HOST_MINIMUM_FREE = 256 * 1024 * 1024;
 
@@ -25,7 +25,7 @@ export function nearlyFull(use: SpaceUse): boolean {
 /** `df -k <path>` inside a running container: its filesystem's size and use. */
 export async function containerSpace(container: StartedTestContainer, path: string, label: string): Promise<SpaceUse | undefined> {
   const result = await container.exec(["df", "-k", path]).catch(() => undefined);
-  if (!result || result.exitCode !== 0) return undefined;
+  if (result?.exitCode !== 0) return undefined;
   // "Filesystem 1K-blocks Used Available Use% Mounted on" then one line (busybox may wrap a long device name).
   const fields = result.output.trim().split("\n").slice(1).join(" ").trim().split(/\s+/);
   const [size, used] = [Number(fields[1]), Number(fields[2])];

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { beforeExit } from "../interruption.ts";
 import { log } from "../log.ts";
 
 const PREFIX = "buildkit-repro-";
@@ -18,10 +19,21 @@ export interface WorkDir {
   remove(): Promise<void>;
 }
 
-/** A new folder under the system's temporary directory, e.g. /tmp/buildkit-repro-scenario-p123-XXXXXX. */
+/**
+ * A new folder under the system's temporary directory, e.g. /tmp/buildkit-repro-scenario-p123-XXXXXX,
+ * removed by remove(), and also when the process exits or gets SIGINT/SIGTERM first.
+ */
 export async function makeWorkDir(purpose: string): Promise<WorkDir> {
   const path = await mkdtemp(join(tmpdir(), `${PREFIX}${purpose}-p${process.pid}-`));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+  const removeDir = () => rm(path, { recursive: true, force: true });
+  const unregister = beforeExit(removeDir);
+  return {
+    path,
+    remove: async () => {
+      unregister();
+      await removeDir();
+    },
+  };
 }
 
 /** Removes folders made here by processes that no longer exist. */

@@ -54,7 +54,7 @@ const DEFAULT_MAX_UNCOMPRESSED = 512 * 1024 * 1024;
 
 function listEntries(store: ContentStore, layer: Descriptor, options: ObserveImageOptions): Promise<LayerEntry[]> {
   const cached = options.entryCache?.get(layer.digest);
-  if (cached) return cached;
+  if (cached !== undefined) return cached;
   const listing = store
     .blob(layer.digest)
     .then((bytes) => listLayerEntries(bytes, layer.mediaType, { maxUncompressedBytes: options.maxUncompressedLayerBytes ?? DEFAULT_MAX_UNCOMPRESSED }));

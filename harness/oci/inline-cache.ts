@@ -13,7 +13,10 @@ import type { ImageConfig } from "./types.ts";
 export const INLINE_CACHE_KEY = "moby.buildkit.cache.v0";
 export const BUILD_INFO_KEY = "moby.buildkit.buildinfo.v1";
 
-/** A full cache config (the `application/vnd.buildkit.cacheconfig.v0` blob of registry/local cache). */
+/**
+ * A full cache config (the `application/vnd.buildkit.cacheconfig.v0` blob of registry/local cache).
+ * @public BuildKit's own type (cache/remotecache/v1/spec.go), kept as what the inline value is compared with above.
+ */
 export interface CacheConfig {
   layers?: CacheLayer[];
   records?: CacheRecord[];

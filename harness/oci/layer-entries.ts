@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as zlib from "node:zlib";
+import { Decompress as ZstdDecompress } from "fzstd";
 import { extract, type Header } from "tar-stream";
 import { HarnessError } from "../errors.ts";
 
@@ -80,18 +81,8 @@ function decompressLayer(bytes: Uint8Array, mediaType: string | undefined, maxBy
       return buffer;
     case "gzip":
       return bounded(() => zlib.gunzipSync(buffer, maxBytes === undefined ? {} : { maxOutputLength: maxBytes }), maxBytes);
-    case "zstd": {
-      // zstd arrived in node:zlib with Node 22.15; @types/node 20 does not declare it.
-      const zstd = (zlib as { zstdDecompressSync?: (buf: Buffer, options?: { maxOutputLength?: number }) => Buffer }).zstdDecompressSync;
-      if (!zstd) {
-        throw new HarnessError(
-          "LAYER_FORMAT_UNSUPPORTED",
-          `a zstd-compressed layer${mediaType ? ` (${mediaType})` : ""} cannot be read: Node ${process.versions.node} has no zstd in node:zlib`,
-          "Run the harness with Node >= 22.15 to read zstd layers.",
-        );
-      }
-      return bounded(() => zstd(buffer, maxBytes === undefined ? {} : { maxOutputLength: maxBytes }), maxBytes);
-    }
+    case "zstd":
+      return bounded(() => zstdDecompress(buffer, maxBytes), maxBytes);
   }
 }
 
@@ -108,6 +99,26 @@ function bounded(decompress: () => Buffer, maxBytes: number | undefined): Buffer
     }
     throw err;
   }
+}
+
+// zstd arrived in node:zlib with Node 22.15; @types/node 20 does not declare it.
+const nodeZstd = (zlib as { zstdDecompressSync?: (buf: Buffer, options?: { maxOutputLength?: number }) => Buffer }).zstdDecompressSync;
+
+/**
+ * zstd frames decoded by node:zlib where it has zstd, else by fzstd (pure JavaScript,
+ * streamed so a bound stops a bomb early), so every supported Node reads zstd layers.
+ */
+export function zstdDecompress(bytes: Uint8Array, maxBytes?: number): Buffer {
+  if (nodeZstd) return nodeZstd(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), maxBytes === undefined ? {} : { maxOutputLength: maxBytes });
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const stream = new ZstdDecompress((chunk) => {
+    total += chunk.length;
+    if (maxBytes !== undefined && total > maxBytes) throw Object.assign(new Error("zstd output too large"), { code: "ERR_BUFFER_TOO_LARGE" });
+    chunks.push(Buffer.from(chunk));
+  });
+  stream.push(bytes, true);
+  return Buffer.concat(chunks);
 }
 
 function toLayerEntry(header: Header, content: Buffer): LayerEntry {

@@ -20,8 +20,6 @@ export const MediaType = {
   buildkitCacheConfig: "application/vnd.buildkit.cacheconfig.v0",
 } as const;
 
-export type MediaTypeName = (typeof MediaType)[keyof typeof MediaType];
-
 export const INDEX_MEDIA_TYPES: readonly string[] = [MediaType.ociIndex, MediaType.dockerManifestList];
 export const IMAGE_MANIFEST_MEDIA_TYPES: readonly string[] = [MediaType.ociManifest, MediaType.dockerManifest];
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [...INDEX_MEDIA_TYPES, ...IMAGE_MANIFEST_MEDIA_TYPES];

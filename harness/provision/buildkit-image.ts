@@ -3,21 +3,21 @@ import { cacheDir } from "./cache-dir.ts";
 import { LABEL_PREFIX } from "./docker-images.ts";
 import { buildGoModuleCommands } from "./go-module-build.ts";
 import { ensureHostPackages, HOST_PACKAGES } from "./host-packages.ts";
-import { imageSourcePolicy, type ProvisionedImage, provisionImage } from "./image-source.ts";
-import { localRootfsImage } from "./local-image.ts";
+import { type ImagePlan, imageSourcePolicy, planImage } from "./image-source.ts";
+import type { LocalImageSpec } from "./local-image.ts";
 import { lookupVersion } from "./versions.ts";
 
 const MODULE = "github.com/moby/buildkit";
 const LOCAL_RECIPE = "1";
 const LOCAL_REPOSITORY = "buildkit-repro/buildkit";
 
-export async function provisionBuildkitImage(version: string): Promise<ProvisionedImage> {
+export function planBuildkitImage(version: string): Promise<ImagePlan> {
   const entry = lookupVersion(version);
-  return provisionImage({
+  return planImage({
     what: `BuildKit ${entry.version}`,
     official: { repository: "moby/buildkit", tag: entry.version, digest: entry.officialDigest },
     policy: imageSourcePolicy(),
-    buildLocally: () => localBuildkitImage(entry.version, entry.toolchain ?? undefined),
+    local: localBuildkitImage(entry.version, entry.toolchain ?? undefined),
   });
 }
 
@@ -29,11 +29,12 @@ function describeLocal(labels: Readonly<Record<string, string>>): string {
  * buildkitd and buildctl compiled from the Go module at exactly `version`, with the
  * host's runc, in an image with no base. Reused when an image of the same recipe exists.
  */
-function localBuildkitImage(version: string, toolchain: string | undefined): Promise<ProvisionedImage> {
-  return localRootfsImage({
+function localBuildkitImage(version: string, toolchain: string | undefined): LocalImageSpec {
+  return {
     tag: `${LOCAL_REPOSITORY}:${version}-local`,
     recipe: LOCAL_RECIPE,
     entrypoint: ["buildkitd"],
+    activity: "build-buildkit-image",
     describe: describeLocal,
     populate: async (rootfs) => {
       await ensureHostPackages([HOST_PACKAGES.runc, HOST_PACKAGES.busyboxStatic], `Building BuildKit ${version} locally`);
@@ -60,5 +61,5 @@ function localBuildkitImage(version: string, toolchain: string | undefined): Pro
         [`${LABEL_PREFIX}.runc`]: runcVersion,
       };
     },
-  });
+  };
 }

@@ -17,7 +17,8 @@ const DOCKERD_LOG = "/var/log/buildkit-repro-dockerd.log";
 const START_LOCK = "/run/buildkit-repro-dockerd.lock";
 const READY_TIMEOUT_MS = 60_000;
 
-async function ping(): Promise<{ serverVersion: string; apiVersion: string } | undefined> {
+/** The engine's version when one answers (DOCKER_HOST, else the local socket). */
+export async function pingEngine(): Promise<{ serverVersion: string; apiVersion: string } | undefined> {
   try {
     // A new client per ping, not the shared one: it must see the DOCKER_HOST of this moment.
     const docker = new Dockerode();
@@ -42,7 +43,7 @@ function dockerdRunning(): boolean {
 async function waitForEngine(timeoutMs: number): Promise<{ serverVersion: string; apiVersion: string } | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const answer = await ping();
+    const answer = await pingEngine();
     if (answer) return answer;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -59,6 +60,14 @@ function noEngineError(why: string): HarnessError {
   );
 }
 
+/** Throws why the harness cannot start a Docker engine here, if it cannot. */
+export function assertCanStartEngine(): void {
+  if (process.env.DOCKER_HOST) throw noEngineError("DOCKER_HOST points elsewhere, so the harness will not start a local dockerd");
+  if (process.platform !== "linux") throw noEngineError(`this is ${process.platform}, where the harness cannot start one`);
+  if (process.getuid?.() !== 0) throw noEngineError("this process is not root, so it cannot start dockerd");
+  if (!isDebianLike()) throw noEngineError("this is not a Debian/Ubuntu system, where the harness knows how to install one");
+}
+
 /**
  * Makes sure a Docker engine answers. On a Debian/Ubuntu machine where we are root and
  * nothing answers, installs Debian's docker.io if needed and starts dockerd in the
@@ -66,14 +75,10 @@ function noEngineError(why: string): HarnessError {
  * from starting a second daemon. Elsewhere it fails with what is missing.
  */
 export async function ensureEngine(): Promise<EngineInfo> {
-  const found = await ping();
+  const found = await pingEngine();
   if (found) return { ...found, provenance: "found" };
-  if (process.env.DOCKER_HOST) throw noEngineError("DOCKER_HOST points elsewhere, so the harness will not start a local dockerd");
-  if (process.platform !== "linux") throw noEngineError(`this is ${process.platform}, where the harness cannot start one`);
-  if (process.getuid?.() !== 0) throw noEngineError("this process is not root, so it cannot start dockerd");
-  if (!isDebianLike()) throw noEngineError("this is not a Debian/Ubuntu system, where the harness knows how to install one");
-
-  await ensureHostPackages([HOST_PACKAGES.dockerEngine], "Starting a Docker engine");
+  assertCanStartEngine();
+  await ensureHostPackages([HOST_PACKAGES.dockerEngine], "starting a Docker engine");
   const started = await startDockerdOnce();
   if (!started) {
     throw new HarnessError("ENGINE_PROVISION_FAILED", `dockerd did not answer within ${READY_TIMEOUT_MS / 1000} s.`, `Read ${DOCKERD_LOG} for why.`);

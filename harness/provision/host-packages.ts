@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { execa } from "execa";
 import { HarnessError } from "../errors.ts";
 import { log } from "../log.ts";
+import { aptGet, aptLockWaitMs } from "./apt-get.ts";
 
 /** A Debian package this harness may install, and a file that proves it is installed. */
 export interface HostPackage {
@@ -15,6 +16,12 @@ export const HOST_PACKAGES = {
   runc: { name: "runc", provides: "/usr/sbin/runc" },
   registry: { name: "docker-registry", provides: "/usr/bin/docker-registry" },
 } as const satisfies Record<string, HostPackage>;
+
+/** A package a plan needs, and what needs it (for the log line and the error). */
+export interface PlannedPackage {
+  readonly package: HostPackage;
+  readonly neededBy: readonly string[];
+}
 
 export function isDebianLike(): boolean {
   return existsSync("/etc/debian_version") && existsSync("/usr/bin/apt-get");
@@ -39,39 +46,52 @@ async function aptPrefix(): Promise<string[] | undefined> {
   return sudo.exitCode === 0 ? ["sudo", "-n"] : undefined;
 }
 
-let aptUpdated = false;
+let queue: Promise<unknown> = Promise.resolve();
+let listsUpdated = false;
 
 /**
- * Installs the Debian packages among `packages` that are missing, or explains how to
- * get them where this machine does not let us (not Debian, not root, no sudo).
+ * Installs whatever `plan` lists that is missing: one `apt-get update` per process, then
+ * one `apt-get install` of everything missing. Calls are served one after another (one
+ * apt-get at a time per process, and apt's locks across processes), so a caller that
+ * arrives while another's install runs waits for it, then finds its packages there.
  */
-export async function ensureHostPackages(packages: readonly HostPackage[], reason: string): Promise<void> {
-  const missing = packages.filter((p) => !existsSync(p.provides));
+export function provisionHostPackages(plan: readonly PlannedPackage[]): Promise<void> {
+  const turn = queue.then(() => installMissing(plan));
+  queue = turn.catch(() => undefined);
+  return turn;
+}
+
+/** The same for packages one step needs; a no-op when a plan already installed them. */
+export function ensureHostPackages(packages: readonly HostPackage[], neededBy: string): Promise<void> {
+  return provisionHostPackages(packages.map((p) => ({ package: p, neededBy: [neededBy] })));
+}
+
+async function installMissing(plan: readonly PlannedPackage[]): Promise<void> {
+  const missing = plan.filter((p) => !existsSync(p.package.provides));
   if (missing.length === 0) return;
-  const names = missing.map((p) => p.name).join(" ");
+  const names = [...new Set(missing.map((p) => p.package.name))];
+  const why = [...new Set(missing.flatMap((p) => p.neededBy))].join("; ");
   const prefix = await aptPrefix();
   if (!prefix) {
     throw new HarnessError(
-      "ENGINE_PROVISION_FAILED",
-      `${reason} needs ${missing.map((p) => `${p.provides} (Debian package ${p.name})`).join(", ")}, which is missing on this ${osName()} machine, and this process cannot install it (${isDebianLike() ? "not root and no passwordless sudo" : "not a Debian/Ubuntu system"}).`,
-      isDebianLike() ? `Run: sudo apt-get install -y ${names}` : `Install the equivalent of ${names} for ${osName()}.`,
+      "HOST_PROVISION_FAILED",
+      `${why} needs ${missing.map((p) => `${p.package.provides} (Debian package ${p.package.name})`).join(", ")}, which is missing on this ${osName()} machine, and this process cannot install it (${isDebianLike() ? "not root and no passwordless sudo" : "not a Debian/Ubuntu system"}).`,
+      isDebianLike() ? `Run: sudo apt-get install -y ${names.join(" ")}` : `Install the equivalent of ${names.join(" ")} for ${osName()}.`,
     );
   }
-  const [cmd = "apt-get", ...pre] = [...prefix, "apt-get"];
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  log("provision", `installing ${names} with apt-get (${reason})`);
-  try {
-    if (!aptUpdated) {
-      await execa(cmd, [...pre, "update", "-qq"], { env });
-      aptUpdated = true;
-    }
-    await execa(cmd, [...pre, "install", "-y", "-qq", "--no-install-recommends", ...missing.map((p) => p.name)], { env });
-  } catch (err) {
+  const opts = { prefix, lockWaitMs: aptLockWaitMs() };
+  log("provision", `installing ${names.join(" ")} with apt-get (for: ${why})`);
+  if (!listsUpdated) {
+    await aptGet(["update", "-qq"], opts);
+    listsUpdated = true;
+  }
+  await aptGet(["install", "-y", "-qq", "--no-install-recommends", ...names], opts);
+  const stillMissing = missing.filter((p) => !existsSync(p.package.provides));
+  if (stillMissing.length > 0) {
     throw new HarnessError(
-      "ENGINE_PROVISION_FAILED",
-      `apt-get install ${names} failed: ${(err as Error).message}`,
-      "Check apt's sources and network, then retry.",
-      { cause: err },
+      "HOST_PROVISION_FAILED",
+      `apt-get installed ${names.join(" ")}, yet ${stillMissing.map((p) => p.package.provides).join(", ")} is missing.`,
+      `Check with \`dpkg -L ${stillMissing[0]!.package.name}\` where the package puts its files on this ${osName()} machine.`,
     );
   }
 }

@@ -1,6 +1,9 @@
 import { HarnessError } from "../errors.ts";
 import { log } from "../log.ts";
 import { inspectImage, tryPull } from "./docker-images.ts";
+import { provisionHostPackages } from "./host-packages.ts";
+import { planHostPackages } from "./host-plan.ts";
+import { buildLocalImage, cachedLocalImage, type LocalImageSpec } from "./local-image.ts";
 
 /** Where an image a run uses came from. Reports print this; a local build is never called official. */
 export interface ProvisionedImage {
@@ -22,16 +25,20 @@ export function imageSourcePolicy(): ImageSourcePolicy {
   throw new HarnessError("IMAGE_PROVISION_FAILED", `BUILDKIT_REPRO_IMAGES=${value} is not one of auto, official, local.`, "Unset it or pick one of those.");
 }
 
+/** An image ready to use, or the local build that will make it. */
+export type ImagePlan = { readonly ready: ProvisionedImage } | { readonly localBuild: LocalImageSpec };
+
 /**
- * Resolves an image by policy: the official one pinned by digest when it is here or can be
- * pulled, otherwise whatever `buildLocally` produces (which caches its own result).
+ * Resolves an image by policy without building anything: the official one pinned by
+ * digest when it is here or can be pulled, else a local build made earlier with the same
+ * recipe, else the local build still to do (whose host packages a caller plans first).
  */
-export async function provisionImage(opts: {
+export async function planImage(opts: {
   what: string;
   official: { repository: string; tag: string; digest: string | null };
   policy: ImageSourcePolicy;
-  buildLocally: () => Promise<ProvisionedImage>;
-}): Promise<ProvisionedImage> {
+  local: LocalImageSpec;
+}): Promise<ImagePlan> {
   const { official, policy, what } = opts;
   if (policy !== "local") {
     if (official.digest) {
@@ -45,7 +52,7 @@ export async function provisionImage(opts: {
         else why = pulled.reason;
       }
       if (image) {
-        return { reference, imageId: image.Id, source: "official", description: `official ${reference}`, labels: image.Config?.Labels ?? {} };
+        return { ready: { reference, imageId: image.Id, source: "official", description: `official ${reference}`, labels: image.Config?.Labels ?? {} } };
       }
       if (policy === "official") {
         throw new HarnessError(
@@ -65,5 +72,17 @@ export async function provisionImage(opts: {
       log("provision", `no official digest pinned for ${what} ${official.repository}:${official.tag}; using a local build`);
     }
   }
-  return opts.buildLocally();
+  const cached = await cachedLocalImage(opts.local);
+  return cached ? { ready: cached } : { localBuild: opts.local };
+}
+
+/** The image of a plan; a local build's host packages must already be installed. */
+export function realizeImage(plan: ImagePlan): Promise<ProvisionedImage> {
+  return "ready" in plan ? Promise.resolve(plan.ready) : buildLocalImage(plan.localBuild);
+}
+
+/** One image on its own: its plan, the host packages a local build needs, the build. */
+export async function provisionPlannedImage(plan: ImagePlan): Promise<ProvisionedImage> {
+  if ("localBuild" in plan) await provisionHostPackages(planHostPackages([plan.localBuild.activity]));
+  return realizeImage(plan);
 }

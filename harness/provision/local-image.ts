@@ -1,7 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { makeWorkDir } from "../environment/work-dirs.ts";
 import { buildImageFromRootfs, inspectImage, LABEL_PREFIX } from "./docker-images.ts";
+import type { HostActivity } from "./host-plan.ts";
 import type { ProvisionedImage } from "./image-source.ts";
 import { RootfsBuilder } from "./rootfs.ts";
 
@@ -11,29 +10,37 @@ import { RootfsBuilder } from "./rootfs.ts";
  * and returns the labels that say how it was made; `describe` turns labels into the
  * line reports print, so a cached image is described exactly like a fresh build.
  */
-export async function localRootfsImage(opts: {
-  tag: string;
+export interface LocalImageSpec {
+  readonly tag: string;
   /** Bump when the image's contents change, so cached images are rebuilt. */
-  recipe: string;
-  entrypoint: string[];
-  describe: (labels: Readonly<Record<string, string>>) => string;
-  populate: (rootfs: RootfsBuilder) => Promise<Record<string, string>>;
-}): Promise<ProvisionedImage> {
-  const existing = await inspectImage(opts.tag);
-  const existingLabels = existing?.Config?.Labels ?? {};
-  if (existing && existingLabels[`${LABEL_PREFIX}.recipe`] === opts.recipe) {
-    return { reference: opts.tag, imageId: existing.Id, source: "local-build", description: opts.describe(existingLabels), labels: existingLabels };
-  }
-  const dir = await mkdtemp(join(tmpdir(), "buildkit-repro-rootfs-"));
+  readonly recipe: string;
+  readonly entrypoint: string[];
+  /** What building it does on the host, for planning the Debian packages it needs. */
+  readonly activity: HostActivity;
+  readonly describe: (labels: Readonly<Record<string, string>>) => string;
+  readonly populate: (rootfs: RootfsBuilder) => Promise<Record<string, string>>;
+}
+
+/** The image built earlier with the same recipe, if the engine still has it. */
+export async function cachedLocalImage(spec: LocalImageSpec): Promise<ProvisionedImage | undefined> {
+  const existing = await inspectImage(spec.tag);
+  const labels = existing?.Config?.Labels ?? {};
+  if (!existing || labels[`${LABEL_PREFIX}.recipe`] !== spec.recipe) return undefined;
+  return { reference: spec.tag, imageId: existing.Id, source: "local-build", description: spec.describe(labels), labels };
+}
+
+/** Builds the image; the host packages its activity needs must be installed (see host-plan.ts). */
+export async function buildLocalImage(spec: LocalImageSpec): Promise<ProvisionedImage> {
+  const rootfs = await makeWorkDir("rootfs");
   try {
     const labels = {
       [`${LABEL_PREFIX}.source`]: "local-build",
-      [`${LABEL_PREFIX}.recipe`]: opts.recipe,
-      ...(await opts.populate(new RootfsBuilder(dir))),
+      [`${LABEL_PREFIX}.recipe`]: spec.recipe,
+      ...(await spec.populate(new RootfsBuilder(rootfs.path))),
     };
-    const imageId = await buildImageFromRootfs({ rootfs: dir, tag: opts.tag, labels, entrypoint: opts.entrypoint });
-    return { reference: opts.tag, imageId, source: "local-build", description: opts.describe(labels), labels };
+    const imageId = await buildImageFromRootfs({ rootfs: rootfs.path, tag: spec.tag, labels, entrypoint: spec.entrypoint });
+    return { reference: spec.tag, imageId, source: "local-build", description: spec.describe(labels), labels };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rootfs.remove();
   }
 }

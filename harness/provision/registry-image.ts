@@ -1,8 +1,8 @@
 import { execa } from "execa";
 import { LABEL_PREFIX } from "./docker-images.ts";
 import { ensureHostPackages, HOST_PACKAGES } from "./host-packages.ts";
-import { imageSourcePolicy, type ProvisionedImage, provisionImage } from "./image-source.ts";
-import { localRootfsImage } from "./local-image.ts";
+import { type ImagePlan, imageSourcePolicy, type ProvisionedImage, planImage, provisionPlannedImage } from "./image-source.ts";
+import type { LocalImageSpec } from "./local-image.ts";
 import { versionsFile } from "./versions.ts";
 
 const LOCAL_RECIPE = "1";
@@ -21,33 +21,32 @@ http:
   addr: :5000
 `;
 
-export async function provisionRegistryImage(): Promise<ProvisionedImage> {
+export function planRegistryImage(): Promise<ImagePlan> {
   const { reference, digest } = versionsFile.registry.official;
   const [repository, tag] = reference.split(":") as [string, string];
-  return provisionImage({
-    what: "registry",
-    official: { repository, tag, digest },
-    policy: imageSourcePolicy(),
-    buildLocally: localRegistryImage,
-  });
+  return planImage({ what: "registry", official: { repository, tag, digest }, policy: imageSourcePolicy(), local: LOCAL_REGISTRY_IMAGE });
+}
+
+/** The registry image on its own (outside an environment start). */
+export async function provisionRegistryImage(): Promise<ProvisionedImage> {
+  return provisionPlannedImage(await planRegistryImage());
 }
 
 /** Debian's docker-registry (CNCF distribution) binary with its libraries, in an image with no base. */
-function localRegistryImage(): Promise<ProvisionedImage> {
-  return localRootfsImage({
-    tag: LOCAL_TAG,
-    recipe: LOCAL_RECIPE,
-    entrypoint: ["/bin/registry", "serve", "/etc/docker/registry/config.yml"],
-    describe: (labels) => `local build: ${labels[`${LABEL_PREFIX}.registry`]} (not the official image)`,
-    populate: async (rootfs) => {
-      await ensureHostPackages([HOST_PACKAGES.registry], "Building the registry image locally");
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
-      const { stdout } = await execa("dpkg-query", ["-W", "-f", "${Version}", HOST_PACKAGES.registry.name], { reject: false });
-      await rootfs.addBinaryWithLibraries(HOST_PACKAGES.registry.provides, "/bin/registry");
-      await rootfs.writeFile("/etc/docker/registry/config.yml", REGISTRY_CONFIG);
-      await rootfs.mkdir("/var/lib/registry");
-      await rootfs.mkdir("/tmp", 0o1777);
-      return { [`${LABEL_PREFIX}.registry`]: `Debian docker-registry ${stdout || "(version unknown)"}` };
-    },
-  });
-}
+const LOCAL_REGISTRY_IMAGE: LocalImageSpec = {
+  tag: LOCAL_TAG,
+  recipe: LOCAL_RECIPE,
+  entrypoint: ["/bin/registry", "serve", "/etc/docker/registry/config.yml"],
+  activity: "build-registry-image",
+  describe: (labels) => `local build: ${labels[`${LABEL_PREFIX}.registry`]} (not the official image)`,
+  populate: async (rootfs) => {
+    await ensureHostPackages([HOST_PACKAGES.registry], "Building the registry image locally");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+    const { stdout } = await execa("dpkg-query", ["-W", "-f", "${Version}", HOST_PACKAGES.registry.name], { reject: false });
+    await rootfs.addBinaryWithLibraries(HOST_PACKAGES.registry.provides, "/bin/registry");
+    await rootfs.writeFile("/etc/docker/registry/config.yml", REGISTRY_CONFIG);
+    await rootfs.mkdir("/var/lib/registry");
+    await rootfs.mkdir("/tmp", 0o1777);
+    return { [`${LABEL_PREFIX}.registry`]: `Debian docker-registry ${stdout || "(version unknown)"}` };
+  },
+};

@@ -1,17 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Dockerode from "dockerode";
-import { execa } from "execa";
+import { execa, type ResultPromise } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { sweepOrphans } from "../../harness/environment/cleanup.ts";
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from "../../harness/environment/labels.ts";
 import { provisionRegistryImage } from "../../harness/provision/registry-image.ts";
 
 /**
- * Nothing leaks: after a failing run and after a run interrupted with SIGINT in the
- * middle of a build, no container, network or volume of that run exists; leftovers of a
- * dead process are swept. Runs the CLI as a separate process, as a user would.
+ * Nothing leaks: after a failing run, after a run interrupted with SIGINT in the middle of
+ * a build, and after SIGTERM to the `npm run repro` a user typed, no container, network or
+ * volume of that run exists (nor, for the latter, a temporary file); leftovers of a dead
+ * process are swept. Runs the CLI as a separate process, as a user would.
  */
 const ROOT = resolve(import.meta.dirname, "../..");
 const docker = new Dockerode();
@@ -30,6 +31,46 @@ function cli(args: string[], run: string) {
   const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_REPRO_RUN_ID: run };
   delete env.BUILDKIT_REPRO_OWNER_PID; // the child owns its run, as a user's `npm run repro` would
   return execa(process.execPath, ["--import", "tsx", "harness/cli/main.ts", ...args], { cwd: ROOT, env, reject: false, all: true, forceKillAfterDelay: false });
+}
+
+/** Resolves once the environment is ready and the scenario's fresh builder runs its `RUN sleep 30`. */
+async function untilBuilding(child: ResultPromise): Promise<void> {
+  await new Promise<void>((resolveWait, reject) => {
+    const timer = setTimeout(() => reject(new Error("the run never reached its build")), 3 * 60_000);
+    void child.then((r) => reject(new Error(`the run ended before it was interrupted: ${String(r.all ?? "")}`)));
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/\[environment\] BuildKit \S+ ready at/.test(stderr)) {
+        clearTimeout(timer);
+        setTimeout(resolveWait, 4_000);
+      }
+    });
+  });
+}
+
+/** An interrupted run reports what finished; the scenario it interrupted is "not run", which says nothing about BuildKit. */
+function expectNothingSaidAboutBuildkit(output: string, signal: string): void {
+  const verdicts = output.split("\n").filter((l) => l.startsWith("[verdict]"));
+  expect(verdicts.length).toBeGreaterThan(0);
+  for (const v of verdicts) expect(v).toMatch(new RegExp(`: not-run \\(!\\): not run: interrupted \\(${signal}\\)$`));
+  expect(output).toMatch(/interrupted; what finished is in \S+results\.json/);
+}
+
+/** Pids whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // "pid (comm) state ppid ...": comm may hold spaces, so read after the last ")".
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function scenarioFolder(name: string, dockerfile: string, repeat: number): string {
@@ -51,7 +92,8 @@ steps:
             name: b
             output: { type: image, name: "{{registry}}/{{scenario}}:latest", push: true }
 assertions:
-  - digest-stable: { build: b, digest: config }
+  - id: builds
+    build-succeeds: { build: b }
 `,
   );
   return root;
@@ -71,26 +113,44 @@ describe("cleanup", () => {
     const run = `cleanup-sigint-${Date.now()}`;
     const scenarios = scenarioFolder("slow-build", "FROM {{image:busybox}}\nRUN sleep 30\n", 1);
     const child = cli(["run", "--scenarios", scenarios, "--reports", join(work, "reports")], run);
-    // Wait until the environment is ready, then until the scenario's fresh builder runs `RUN sleep 30`.
-    await new Promise<void>((resolveWait, reject) => {
-      const timer = setTimeout(() => reject(new Error("the run never reached its build")), 3 * 60_000);
-      void child.then((r) => reject(new Error(`the run ended before it was interrupted: ${r.all ?? ""}`)));
-      let stderr = "";
-      child.stderr!.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/\[environment\] BuildKit \S+ ready at/.test(stderr)) {
-          clearTimeout(timer);
-          setTimeout(resolveWait, 4_000);
-        }
-      });
-    });
+    await untilBuilding(child);
     expect(await leftovers(run)).not.toEqual([]);
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(result.all).toMatch(/SIGINT: removing the containers and networks this process created/);
-    expect(result.all).not.toMatch(/\[verdict\]/); // an interrupted run reports nothing about BuildKit
+    expectNothingSaidAboutBuildkit(String(result.all), "SIGINT");
     expect(await leftovers(run)).toEqual([]);
+  });
+
+  it("leaves nothing after SIGTERM to `npm run repro` in the middle of a build", async () => {
+    const run = `cleanup-sigterm-${Date.now()}`;
+    const scenarios = scenarioFolder("slow-build-sigterm", "FROM {{image:busybox}}\nRUN sleep 30\n", 1);
+    // The run's own temporary folder, so that "nothing left" there is about this run alone.
+    const tmp = mkdtempSync(join(work, "tmpdir-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_REPRO_RUN_ID: run, TMPDIR: tmp };
+    delete env.BUILDKIT_REPRO_OWNER_PID;
+    // What `kill <pid>` of the command a user typed does; execa's default would SIGKILL 5 s later.
+    const npm = execa("npm", ["run", "--silent", "repro", "--", "run", "--scenarios", scenarios, "--reports", join(work, "reports")], {
+      cwd: ROOT,
+      env,
+      reject: false,
+      all: true,
+      forceKillAfterDelay: false,
+    });
+    await untilBuilding(npm);
+    const harness = childrenOf(npm.pid!);
+    expect(harness).toHaveLength(1); // no shell and no launcher between npm and the harness
+    expect(await leftovers(run)).not.toEqual([]);
+    npm.kill("SIGTERM");
+    const result = await npm;
+    expect(result.exitCode).toBe(143);
+    expect(result.all).toMatch(/SIGTERM: removing the containers and networks this process created/);
+    expectNothingSaidAboutBuildkit(String(result.all), "SIGTERM");
+    expect(existsSync(`/proc/${harness[0]}`)).toBe(false);
+    expect(await leftovers(run)).toEqual([]);
+    // tsx's transform cache and testcontainers' port-lock file live in TMPDIR on purpose, across runs.
+    expect(readdirSync(tmp).filter((name) => !/^tsx-\d+$|^testcontainers-node-\d+\.lock$/.test(name))).toEqual([]);
   });
 
   it("sweeps resources whose owning process is gone", async () => {

@@ -49,7 +49,7 @@ export interface StepResult {
 export type ProgressFormat = "rawjson" | "plain";
 
 /** How much of a step's output is kept: the end, where errors are. */
-export const STEP_LOG_LIMIT = 8 * 1024;
+const STEP_LOG_LIMIT = 8 * 1024;
 
 export function appendLog(step: { log?: string }, text: string): void {
   const log = (step.log ?? "") + text;

@@ -53,7 +53,7 @@ function sameDiffIds(a: ImageConfig, b: ImageConfig): boolean {
 }
 
 /** The cause a config field's change points at, from where the field is. */
-export function configCause(path: JsonPath): Cause {
+function configCause(path: JsonPath): Cause {
   const [top, second, third] = path;
   if (top === "created") return "timestamp";
   if (top === "history") return third === "created" ? "timestamp" : "history-text";

@@ -13,7 +13,7 @@ const FIELD_CAUSE: Record<EntryField, Cause> = {
 };
 
 /** The mode as people write it, e.g. "0755" or "4755". */
-export function octalMode(mode: number): string {
+function octalMode(mode: number): string {
   return mode.toString(8).padStart(4, "0");
 }
 

@@ -6,7 +6,7 @@ import { boundValue, diffJson, formatPath, serialisationCause } from "./json-dif
 import type { Cause, ExplainLimits, IndexEntryComparison } from "./types.ts";
 
 /** Annotation on an attestation manifest's index entry naming the manifest it attests. */
-export const REFERENCE_DIGEST_ANNOTATION = "vnd.docker.reference.digest";
+const REFERENCE_DIGEST_ANNOTATION = "vnd.docker.reference.digest";
 
 export interface IndexSide {
   index: Index;

@@ -45,7 +45,7 @@ function viewsOf(cache: InlineCacheConfig): { byKey: Map<string, RecordView>; ke
   return { byKey, keys };
 }
 
-export function shortDigest(digest: string): string {
+function shortDigest(digest: string): string {
   const [hex, suffix] = digest.replace(/^sha256:/, "").split("#");
   return `${hex!.slice(0, 12)}${suffix ? `#${suffix}` : ""}`;
 }

@@ -71,7 +71,7 @@ function isPermutation(a: unknown, b: unknown): boolean {
   return canonicalJson([...left].sort()) === canonicalJson([...right].sort());
 }
 
-export function valueAt(doc: unknown, path: JsonPath): unknown {
+function valueAt(doc: unknown, path: JsonPath): unknown {
   let node = doc;
   for (const key of path) {
     if (!isContainer(node)) return undefined;

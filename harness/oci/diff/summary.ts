@@ -1,7 +1,7 @@
 import type { Cause, CauseTally, PlaceTally } from "./types.ts";
 
 /** How a cause reads in a sentence, and whether it takes "differ" or "differs". */
-export const CAUSE_LABELS: Record<Cause, { label: string; plural: boolean }> = {
+const CAUSE_LABELS: Record<Cause, { label: string; plural: boolean }> = {
   timestamp: { label: "timestamps", plural: true },
   "cache-metadata": { label: "cache metadata", plural: false },
   "build-info": { label: "build info", plural: false },
@@ -17,7 +17,7 @@ export const CAUSE_LABELS: Record<Cause, { label: string; plural: boolean }> = {
 };
 
 /** "12 entries in layer 2", "config created, history[1].created", "layer 3 removed", "manifest layers[0].mediaType and 3 more". */
-export function describePlace(place: PlaceTally): string {
+function describePlace(place: PlaceTally): string {
   if (place.entries !== undefined) return `${place.entries} ${place.entries === 1 ? "entry" : "entries"} in layer ${place.layer}`;
   const layerLevel = place.level === "layer";
   const where = layerLevel ? (place.layer !== undefined ? `layer ${place.layer}` : "") : place.level;
