@@ -1,0 +1,158 @@
+/**
+ * A Docker engine owned by the harness: dockerd in a container of the environment's
+ * network, started like buildkitd (privileged where that works, else every capability
+ * but SYS_RESOURCE with the cgroup filesystems remounted read-write), with its own data
+ * root on a tmpfs, its own exec root and its own API on a port published on 127.0.0.1.
+ * Scenarios prune its builder cache and remove its images; the host engine is never touched.
+ */
+import Dockerode from "dockerode";
+import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
+import { HarnessError } from "../errors.ts";
+import type { DockerdImage } from "../provision/dockerd-image.ts";
+import { REMOUNT_CGROUPS_THEN_EXEC } from "./buildkitd-container.ts";
+import { resourceLabels } from "./labels.ts";
+import { LoopbackContainer } from "./loopback-container.ts";
+import type { PrivilegeMode } from "./privilege.ts";
+
+const PORT = 2375;
+export const DOCKERD_DATA_ROOT = "/var/lib/docker";
+const EXEC_ROOT = "/var/run/docker";
+/** The inner default bridge: RUN steps of builds get an interface on it. Fixed so it never depends on the host's routes. */
+const BRIDGE_IP = "10.213.0.1/24";
+
+/**
+ * Which image store the engine uses. "default" leaves the engine's own choice (graph
+ * drivers up to 28, the containerd store on moby v2 for a new data root), which is what
+ * users of that engine get; the other two set the containerd-snapshotter feature.
+ */
+export type ImageStoreChoice = "default" | "graphdriver" | "containerd";
+
+export interface DockerdOptions {
+  readonly image: DockerdImage;
+  readonly network: StartedNetwork;
+  /** host:port of the test registry in the network; dockerd pushes and pulls it over plain http. */
+  readonly registryHost: string;
+  readonly privilege: PrivilegeMode;
+  readonly imageStore?: ImageStoreChoice;
+  /** A tmpfs `size=` for the data root (default 8g). */
+  readonly dataRootSize?: string;
+}
+
+export interface EngineStorage {
+  /** /info Driver: "overlay2", "overlayfs" (a containerd snapshotter), "vfs", ... */
+  readonly driver: string;
+  /** "graphdriver" or "containerd" (from DriverStatus "driver-type" io.containerd.snapshotter.v1). */
+  readonly imageStore: "graphdriver" | "containerd";
+}
+
+export interface StartedDockerd {
+  readonly container: StartedTestContainer;
+  /** http://127.0.0.1:port: the engine API, no TLS, for this host only. */
+  readonly url: string;
+  readonly client: Dockerode;
+  /** What GET /version says. */
+  readonly serverVersion: string;
+  readonly apiVersion: string;
+  readonly storage: EngineStorage;
+  readonly startToReadyMs: number;
+}
+
+/** dockerd's argv. Only flags every engine from 20.10 to moby v2 accepts, except the feature flag. */
+export function dockerdArgs(opts: { registryHost: string; imageStore: ImageStoreChoice }): string[] {
+  const args = [
+    "dockerd",
+    `--host=tcp://0.0.0.0:${PORT}`,
+    // Said explicitly: since 27 an unauthenticated TCP socket without it delays startup by 15 s.
+    "--tls=false",
+    `--data-root=${DOCKERD_DATA_ROOT}`,
+    `--exec-root=${EXEC_ROOT}`,
+    "--pidfile=/var/run/docker.pid",
+    // With the scheme: every engine strips it (with a warning) for its own pulls and pushes,
+    // and 20.10's builder-next url.Parse()s the raw value, so only this form gives its
+    // BuildKit plain HTTP (a bare "registry:5000" parses as scheme "registry", host "").
+    `--insecure-registry=http://${opts.registryHost}`,
+    // No NAT or forwarding rules: builds only reach the registry, which dockerd itself does
+    // from the container's network namespace. /proc/sys is read-only without --privileged.
+    "--iptables=false",
+    "--ip6tables=false",
+    "--ip-forward=false",
+    "--ip-masq=false",
+    `--bip=${BRIDGE_IP}`,
+  ];
+  if (opts.imageStore !== "default") args.push(`--feature=containerd-snapshotter=${opts.imageStore === "containerd"}`);
+  return args;
+}
+
+/** The image store and driver an engine reports in GET /info. */
+export function engineStorage(info: { Driver?: string; DriverStatus?: Array<[string, string]> | null }): EngineStorage {
+  const driverType = (info.DriverStatus ?? []).find(([k]) => k === "driver-type")?.[1];
+  return { driver: info.Driver ?? "unknown", imageStore: driverType === "io.containerd.snapshotter.v1" ? "containerd" : "graphdriver" };
+}
+
+/** Drivers that copy whole layers instead of overlaying them: slow, and not what users run. */
+const REFUSED_DRIVERS = new Set(["vfs", "native"]);
+
+export async function startDockerd(opts: DockerdOptions): Promise<StartedDockerd> {
+  const args = dockerdArgs({ registryHost: opts.registryHost, imageStore: opts.imageStore ?? "default" });
+  const logTail: string[] = [];
+  let container = new LoopbackContainer(opts.image.image.reference)
+    .withNetwork(opts.network)
+    .withLabels(resourceLabels())
+    .withTmpFs({ [DOCKERD_DATA_ROOT]: `rw,exec,suid,dev,mode=0710,size=${opts.dataRootSize ?? "8g"}` })
+    .withExposedPorts(PORT)
+    .withLogConsumer((stream) => {
+      stream.on("data", (chunk: Buffer | string) => {
+        logTail.push(...chunk.toString().split("\n").filter(Boolean));
+        logTail.splice(0, Math.max(0, logTail.length - 40));
+      });
+    })
+    .withWaitStrategy(Wait.forHttp("/_ping", PORT).forStatusCode(200))
+    .withStartupTimeout(90_000);
+  if (opts.privilege === "privileged") {
+    container = container.withPrivilegedMode().withEntrypoint(args.slice(0, 1)).withCommand(args.slice(1));
+  } else {
+    container = container
+      .withAddedCapabilities("ALL")
+      .withDroppedCapabilities("SYS_RESOURCE")
+      .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined")
+      .withEntrypoint(["/bin/sh", "-c", REMOUNT_CGROUPS_THEN_EXEC, "dockerd-entrypoint"])
+      .withCommand(args);
+  }
+  const started = Date.now();
+  let running: StartedTestContainer;
+  try {
+    running = await container.start();
+  } catch (err) {
+    throw new HarnessError(
+      "DAEMON_NOT_READY",
+      `dockerd (${opts.image.image.description}) did not answer /_ping: ${(err as Error).message}${logTail.length ? `\n  last log lines:\n    ${logTail.slice(-15).join("\n    ")}` : ""}`,
+      "Read the log lines above; retry with BUILDKIT_REPRO_PRIVILEGED=0 if --privileged is refused on this host.",
+      { cause: err },
+    );
+  }
+  const port = running.getMappedPort(PORT);
+  const client = new Dockerode({ host: "127.0.0.1", port, protocol: "http" });
+  try {
+    const [version, info] = await Promise.all([client.version(), client.info() as Promise<{ Driver?: string; DriverStatus?: Array<[string, string]> }>]);
+    const storage = engineStorage(info);
+    if (REFUSED_DRIVERS.has(storage.driver)) {
+      throw new HarnessError(
+        "SNAPSHOTTER_MISMATCH",
+        `dockerd (${opts.image.image.description}) uses the "${storage.driver}" storage driver, not an overlay one; builds would differ from what users get.`,
+        `Its data root ${DOCKERD_DATA_ROOT} must be on a filesystem overlayfs accepts as upper layer (a tmpfs or a volume, not the container's overlay root).`,
+      );
+    }
+    return {
+      container: running,
+      url: `http://127.0.0.1:${port}`,
+      client,
+      serverVersion: version.Version,
+      apiVersion: version.ApiVersion,
+      storage,
+      startToReadyMs: Date.now() - started,
+    };
+  } catch (err) {
+    await running.stop().catch(() => undefined);
+    throw err;
+  }
+}
