@@ -7,7 +7,7 @@
  * Field numbers are those of every release from v0.8 (which had no warnings and no progress
  * groups) to today; fields a version lacks are simply absent.
  */
-import { asBool, asBytes, asInt, asString, readFields, type WireField } from "./protobuf-wire.ts";
+import { asBool, asBytes, asInt, asString, readFields } from "./protobuf-wire.ts";
 import type { RawSolveStatus, RawVertex, RawVertexLog, RawVertexStatus, RawVertexWarning } from "./rawjson.ts";
 
 /** google.protobuf.Timestamp → RFC 3339 with nanoseconds, as Go's time.Time marshals to JSON (UTC). */
@@ -45,7 +45,7 @@ function decodeVertex(bytes: Uint8Array): RawVertex {
         v.digest = asString(f);
         break;
       case 2:
-        (v.inputs ??= []).push(asString(f));
+        v.inputs = [...(v.inputs ?? []), asString(f)];
         break;
       case 3:
         v.name = asString(f);
@@ -124,22 +124,28 @@ function decodeVertexWarning(bytes: Uint8Array): RawVertexWarning {
     if (f.field === 1) w.vertex = asString(f);
     else if (f.field === 2) w.level = asInt(f);
     else if (f.field === 3) w.short = base64(asBytes(f));
-    else if (f.field === 4) (w.detail ??= []).push(base64(asBytes(f)));
+    else if (f.field === 4) w.detail = [...(w.detail ?? []), base64(asBytes(f))];
     else if (f.field === 5) w.url = asString(f);
   }
   return w;
 }
 
-const DECODERS: Record<number, (f: WireField, out: RawSolveStatus) => void> = {
-  1: (f, out) => void (out.vertexes ??= []).push(decodeVertex(asBytes(f))),
-  2: (f, out) => void (out.statuses ??= []).push(decodeVertexStatus(asBytes(f))),
-  3: (f, out) => void (out.logs ??= []).push(decodeVertexLog(asBytes(f))),
-  4: (f, out) => void (out.warnings ??= []).push(decodeVertexWarning(asBytes(f))),
-};
-
 /** Decodes one StatusResponse. Throws WireFormatError on bytes that are not one. */
 export function decodeStatusResponse(bytes: Uint8Array): RawSolveStatus {
-  const out: RawSolveStatus = {};
-  for (const f of readFields(bytes)) DECODERS[f.field]?.(f, out);
-  return out;
+  const vertexes: RawVertex[] = [];
+  const statuses: RawVertexStatus[] = [];
+  const logs: RawVertexLog[] = [];
+  const warnings: RawVertexWarning[] = [];
+  for (const f of readFields(bytes)) {
+    if (f.field === 1) vertexes.push(decodeVertex(asBytes(f)));
+    else if (f.field === 2) statuses.push(decodeVertexStatus(asBytes(f)));
+    else if (f.field === 3) logs.push(decodeVertexLog(asBytes(f)));
+    else if (f.field === 4) warnings.push(decodeVertexWarning(asBytes(f)));
+  }
+  return {
+    ...(vertexes.length > 0 ? { vertexes } : {}),
+    ...(statuses.length > 0 ? { statuses } : {}),
+    ...(logs.length > 0 ? { logs } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
