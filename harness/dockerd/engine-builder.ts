@@ -162,7 +162,7 @@ export class EngineBuilder {
     }
     const rawStream = await this.readStream(stream, timeoutMs, `push ${reference}`);
     const error = streamError(rawStream);
-    const digest = /"Digest":"(sha256:[0-9a-f]{64})"/.exec(rawStream)?.[1];
+    const digest = pushedDigest(rawStream);
     return { ...(digest ? { digest } : {}), ...(error ? { error } : {}), rawStream };
   }
 }
@@ -173,6 +173,14 @@ export function splitTag(reference: string): { name: string; tag: string } {
   const colon = reference.lastIndexOf(":");
   if (colon > slash) return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
   return { name: reference, tag: "latest" };
+}
+
+/**
+ * The digest a push reports: the graph-driver store ends with `{"aux":{"Tag","Digest","Size"}}`,
+ * the containerd store only with the status line "<tag>: digest: sha256:… size: N".
+ */
+export function pushedDigest(rawStream: string): string | undefined {
+  return /"Digest":"(sha256:[0-9a-f]{64})"/.exec(rawStream)?.[1] ?? /: digest: (sha256:[0-9a-f]{64}) size: \d+/.exec(rawStream)?.[1];
 }
 
 /** The first `error` of a pull/push message stream. */

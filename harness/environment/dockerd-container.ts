@@ -8,6 +8,7 @@
 import Dockerode from "dockerode";
 import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { HarnessError } from "../errors.ts";
+import { docker } from "../provision/docker-client.ts";
 import type { DockerdImage } from "../provision/dockerd-image.ts";
 import { REMOUNT_CGROUPS_THEN_EXEC } from "./buildkitd-container.ts";
 import { resourceLabels } from "./labels.ts";
@@ -77,6 +78,8 @@ export function dockerdArgs(opts: { registryHost: string; imageStore: ImageStore
     "--ip6tables=false",
     "--ip-forward=false",
     "--ip-masq=false",
+    // moby v2 refuses the userland proxy without --userland-proxy-path; nothing here publishes ports.
+    "--userland-proxy=false",
     `--bip=${BRIDGE_IP}`,
   ];
   if (opts.imageStore !== "default") args.push(`--feature=containerd-snapshotter=${opts.imageStore === "containerd"}`);
@@ -89,24 +92,62 @@ export function engineStorage(info: { Driver?: string; DriverStatus?: Array<[str
   return { driver: info.Driver ?? "unknown", imageStore: driverType === "io.containerd.snapshotter.v1" ? "containerd" : "graphdriver" };
 }
 
+/**
+ * `--security-opt systempaths=unconfined`, which the docker CLI turns into empty masked and
+ * read-only path lists: /proc/sys becomes writable, as under --privileged. Since 26.x
+ * libnetwork writes net.ipv6.conf.eth0.disable_ipv6 in the namespace of each RUN step, and a
+ * read-only /proc/sys fails every RUN ("failed to disable IPv6 on container's interface").
+ * Writes under /proc/sys/net stay inside the engine container's network namespaces.
+ */
+class EngineContainer extends LoopbackContainer {
+  /** Set once the container exists, so a failed start can still show dockerd's log. */
+  createdId: string | undefined;
+
+  protected override async containerCreated(containerId: string): Promise<void> {
+    this.createdId = containerId;
+  }
+
+  withUnconfinedSystemPaths(): this {
+    this.hostConfig.MaskedPaths = [];
+    this.hostConfig.ReadonlyPaths = [];
+    return this;
+  }
+}
+
 /** Drivers that copy whole layers instead of overlaying them: slow, and not what users run. */
 const REFUSED_DRIVERS = new Set(["vfs", "native"]);
 
+async function containerLogTail(id: string, lines = 15): Promise<string[]> {
+  try {
+    const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+    return demuxedText(buf)
+      .split("\n")
+      .filter((l) => l.trim() !== "");
+  } catch {
+    return [];
+  }
+}
+
+/** The text of a non-TTY log buffer: 8-byte frame headers (stream, 0, 0, 0, size) dropped. */
+export function demuxedText(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let pos = 0;
+  while (pos + 8 <= buf.length && (buf[pos] === 1 || buf[pos] === 2) && buf[pos + 1] === 0) {
+    const size = buf.readUInt32BE(pos + 4);
+    parts.push(buf.subarray(pos + 8, pos + 8 + size));
+    pos += 8 + size;
+  }
+  return parts.length > 0 ? Buffer.concat(parts).toString("utf8") : buf.toString("utf8");
+}
+
 export async function startDockerd(opts: DockerdOptions): Promise<StartedDockerd> {
   const args = dockerdArgs({ registryHost: opts.registryHost, imageStore: opts.imageStore ?? "default" });
-  const logTail: string[] = [];
-  let container = new LoopbackContainer(opts.image.image.reference)
+  let container = new EngineContainer(opts.image.image.reference)
     .withNetwork(opts.network)
     .withLabels(resourceLabels())
     .withTmpFs({ [DOCKERD_DATA_ROOT]: `rw,exec,suid,dev,mode=0710,size=${opts.dataRootSize ?? "8g"}` })
     .withExposedPorts(PORT)
-    .withLogConsumer((stream) => {
-      stream.on("data", (chunk: Buffer | string) => {
-        logTail.push(...chunk.toString().split("\n").filter(Boolean));
-        logTail.splice(0, Math.max(0, logTail.length - 40));
-      });
-    })
-    .withWaitStrategy(Wait.forHttp("/_ping", PORT).forStatusCode(200))
+    .withWaitStrategy(Wait.forHttp("/_ping", PORT, { abortOnContainerExit: true }).forStatusCode(200))
     .withStartupTimeout(90_000);
   if (opts.privilege === "privileged") {
     container = container.withPrivilegedMode().withEntrypoint(args.slice(0, 1)).withCommand(args.slice(1));
@@ -115,6 +156,7 @@ export async function startDockerd(opts: DockerdOptions): Promise<StartedDockerd
       .withAddedCapabilities("ALL")
       .withDroppedCapabilities("SYS_RESOURCE")
       .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined")
+      .withUnconfinedSystemPaths()
       .withEntrypoint(["/bin/sh", "-c", REMOUNT_CGROUPS_THEN_EXEC, "dockerd-entrypoint"])
       .withCommand(args);
   }
@@ -123,9 +165,10 @@ export async function startDockerd(opts: DockerdOptions): Promise<StartedDockerd
   try {
     running = await container.start();
   } catch (err) {
+    const logTail = container.createdId ? await containerLogTail(container.createdId) : [];
     throw new HarnessError(
       "DAEMON_NOT_READY",
-      `dockerd (${opts.image.image.description}) did not answer /_ping: ${(err as Error).message}${logTail.length ? `\n  last log lines:\n    ${logTail.slice(-15).join("\n    ")}` : ""}`,
+      `dockerd (${opts.image.image.description}) did not answer /_ping: ${(err as Error).message}${logTail.length ? `\n  last log lines:\n    ${logTail.join("\n    ")}` : ""}`,
       "Read the log lines above; retry with BUILDKIT_REPRO_PRIVILEGED=0 if --privileged is refused on this host.",
       { cause: err },
     );
