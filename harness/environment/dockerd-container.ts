@@ -58,8 +58,8 @@ export interface StartedDockerd {
   readonly startToReadyMs: number;
 }
 
-/** dockerd's argv. Only flags every engine from 20.10 to moby v2 accepts, except the feature flag. */
-export function dockerdArgs(opts: { registryHost: string; imageStore: ImageStoreChoice }): string[] {
+/** dockerd's argv: only flags every engine from 20.10 to moby v2 accepts. */
+export function dockerdArgs(opts: { registryHost: string }): string[] {
   const args = [
     "dockerd",
     `--host=tcp://0.0.0.0:${PORT}`,
@@ -82,8 +82,16 @@ export function dockerdArgs(opts: { registryHost: string; imageStore: ImageStore
     "--userland-proxy=false",
     `--bip=${BRIDGE_IP}`,
   ];
-  if (opts.imageStore !== "default") args.push(`--feature=containerd-snapshotter=${opts.imageStore === "containerd"}`);
   return args;
+}
+
+/**
+ * /etc/docker/daemon.json. The image store is a feature, and only moby v2 has a --feature
+ * flag; 26.x reads features from this file alone (20.10 has none for the image store).
+ */
+export function daemonJson(imageStore: ImageStoreChoice): string {
+  const features = imageStore === "default" ? {} : { features: { "containerd-snapshotter": imageStore === "containerd" } };
+  return `${JSON.stringify(features)}\n`;
 }
 
 /** The image store and driver an engine reports in GET /info. */
@@ -141,10 +149,11 @@ export function demuxedText(buf: Buffer): string {
 }
 
 export async function startDockerd(opts: DockerdOptions): Promise<StartedDockerd> {
-  const args = dockerdArgs({ registryHost: opts.registryHost, imageStore: opts.imageStore ?? "default" });
+  const args = dockerdArgs({ registryHost: opts.registryHost });
   let container = new EngineContainer(opts.image.image.reference)
     .withNetwork(opts.network)
     .withLabels(resourceLabels())
+    .withCopyContentToContainer([{ content: daemonJson(opts.imageStore ?? "default"), target: "/etc/docker/daemon.json" }])
     .withTmpFs({ [DOCKERD_DATA_ROOT]: `rw,exec,suid,dev,mode=0710,size=${opts.dataRootSize ?? "8g"}` })
     .withExposedPorts(PORT)
     .withWaitStrategy(Wait.forHttp("/_ping", PORT, { abortOnContainerExit: true }).forStatusCode(200))

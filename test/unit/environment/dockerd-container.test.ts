@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { demuxedText, dockerdArgs, engineStorage } from "../../../harness/environment/dockerd-container.ts";
+import { daemonJson, demuxedText, dockerdArgs, engineStorage } from "../../../harness/environment/dockerd-container.ts";
 
 describe("dockerd's argv", () => {
   it("gives the engine its own roots and TCP API, the test registry over http, and no host networking changes", () => {
-    const args = dockerdArgs({ registryHost: "registry:5000", imageStore: "default" });
+    const args = dockerdArgs({ registryHost: "registry:5000" });
     expect(args[0]).toBe("dockerd");
     expect(args).toContain("--tls=false");
     expect(args).toContain("--data-root=/var/lib/docker");
@@ -14,9 +14,10 @@ describe("dockerd's argv", () => {
     expect(args.some((a) => a.startsWith("--storage-driver"))).toBe(false);
   });
 
-  it("sets the containerd-snapshotter feature only when an image store is asked for", () => {
-    expect(dockerdArgs({ registryHost: "r:5000", imageStore: "graphdriver" })).toContain("--feature=containerd-snapshotter=false");
-    expect(dockerdArgs({ registryHost: "r:5000", imageStore: "containerd" })).toContain("--feature=containerd-snapshotter=true");
+  it("sets the containerd-snapshotter feature in daemon.json only when an image store is asked for", () => {
+    expect(JSON.parse(daemonJson("default"))).toEqual({});
+    expect(JSON.parse(daemonJson("graphdriver"))).toEqual({ features: { "containerd-snapshotter": false } });
+    expect(JSON.parse(daemonJson("containerd"))).toEqual({ features: { "containerd-snapshotter": true } });
   });
 });
 
