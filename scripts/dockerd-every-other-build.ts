@@ -22,6 +22,7 @@ import { decodeInlineCache } from "../harness/oci/inline-cache.ts";
 import { RegistryClient } from "../harness/oci/registry-client.ts";
 import { BASE_IMAGES, pushBaseImages } from "../harness/provision/base-images.ts";
 import { DOCKERD_BUILDS } from "../harness/provision/dockerd-builds.ts";
+import { runScript } from "./run-script.ts";
 
 const RUN_STEP = "RUN yes | head -20 | tee /yes.txt";
 const APP_REPO = "every-other-build/app";
@@ -131,27 +132,31 @@ function pattern(r: EngineRun): string {
   return r.iterations.map((i) => (i.error ? "E" : i.runCached ? "C" : "x")).join(" ");
 }
 
-const { values } = parseArgs({
-  options: {
-    build: { type: "string", multiple: true },
-    iterations: { type: "string", default: "6" },
-    runs: { type: "string", default: "1" },
-    "image-store": { type: "string", default: "default" },
-    json: { type: "string" },
-  },
-});
-const builds = values.build ?? DOCKERD_BUILDS.map((b) => b.id);
-const imageStore = values["image-store"] as ImageStoreChoice;
-const results: EngineRun[] = [];
-for (const build of builds) {
-  for (let run = 1; run <= Number(values.runs); run++) {
-    const r = await runFlow(build, Number(values.iterations), imageStore, run);
-    results.push(r);
-    process.stdout.write(
-      `${r.build} (dockerd ${r.dockerd}, BuildKit ${r.buildkit}, ${r.imageStore} store) run ${run}: RUN yes ${pattern(r)}   inline cache layers ${r.iterations
-        .map((i) => `[${i.inlineCacheLayers?.join(",") ?? "-"}]`)
-        .join(" ")}\n`,
-    );
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      build: { type: "string", multiple: true },
+      iterations: { type: "string", default: "6" },
+      runs: { type: "string", default: "1" },
+      "image-store": { type: "string", default: "default" },
+      json: { type: "string" },
+    },
+  });
+  const builds = values.build ?? DOCKERD_BUILDS.map((b) => b.id);
+  const imageStore = values["image-store"] as ImageStoreChoice;
+  const results: EngineRun[] = [];
+  for (const build of builds) {
+    for (let run = 1; run <= Number(values.runs); run++) {
+      const r = await runFlow(build, Number(values.iterations), imageStore, run);
+      results.push(r);
+      process.stdout.write(
+        `${r.build} (dockerd ${r.dockerd}, BuildKit ${r.buildkit}, ${r.imageStore} store) run ${run}: RUN yes ${pattern(r)}   inline cache layers ${r.iterations
+          .map((i) => `[${i.inlineCacheLayers?.join(",") ?? "-"}]`)
+          .join(" ")}\n`,
+      );
+    }
   }
+  if (values.json) await writeFile(values.json, `${JSON.stringify(results, null, 2)}\n`);
 }
-if (values.json) await writeFile(values.json, `${JSON.stringify(results, null, 2)}\n`);
+
+runScript(main);

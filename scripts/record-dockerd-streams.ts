@@ -14,6 +14,7 @@ import { DockerdEnvironment } from "../harness/environment/dockerd-environment.t
 import { RegistryClient } from "../harness/oci/registry-client.ts";
 import { BASE_IMAGES, pushBaseImages } from "../harness/provision/base-images.ts";
 import { DOCKERD_BUILDS } from "../harness/provision/dockerd-builds.ts";
+import { runScript } from "./run-script.ts";
 
 const FIXTURES = new URL("../test/fixtures/dockerd/", import.meta.url).pathname;
 
@@ -74,5 +75,9 @@ async function record(buildId: string): Promise<void> {
   }
 }
 
-const { values } = parseArgs({ options: { build: { type: "string", multiple: true } } });
-for (const build of values.build ?? DOCKERD_BUILDS.map((b) => b.id)) await record(build);
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { build: { type: "string", multiple: true } } });
+  for (const build of values.build ?? DOCKERD_BUILDS.map((b) => b.id)) await record(build);
+}
+
+runScript(main);
