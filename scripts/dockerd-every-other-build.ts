@@ -34,6 +34,12 @@ interface Iteration {
   copyCached?: boolean;
   imageId?: string;
   pushedDigest?: string;
+  /**
+   * The pushed image's layer of the RUN step. `RUN yes` writes the same bytes every time
+   * but with the time it ran, so an executed step gives a new layer and a reused one the
+   * previous layer: a cache hit proven by content, not only by the progress stream.
+   */
+  runLayer?: string;
   /** Image layer indexes (0 = the base layer) that the pushed inline cache has results for. */
   inlineCacheLayers?: number[];
   inlineCacheRecords?: number;
@@ -55,18 +61,20 @@ interface EngineRun {
   iterations: Iteration[];
 }
 
-async function inlineCacheLayers(registryUrl: string, tag: string): Promise<{ layers: number[]; records: number } | undefined> {
+async function pushedImage(registryUrl: string, tag: string): Promise<{ runLayer?: string; cache?: { layers: number[]; records: number } }> {
   const store = new RegistryRepository(new RegistryClient(registryUrl), APP_REPO);
   const image = await resolveImage(store, tag, { os: "linux", architecture: "amd64" });
   const { config } = await readConfig(store, image.manifest.config);
+  // Layer 0 is the base image's, 1 the RUN step's, 2 the COPY's.
+  const runLayer = image.manifest.layers[1]?.digest;
   const cache = decodeInlineCache(config);
-  if (!cache) return undefined;
+  if (!cache) return runLayer ? { runLayer } : {};
   const layers = new Set<number>();
   for (const r of cache.records) {
     for (const res of r.layers ?? []) layers.add(res.layer);
     for (const chain of r.chains ?? []) for (const l of chain.layers) layers.add(l);
   }
-  return { layers: [...layers].sort((a, b) => a - b), records: cache.records.length };
+  return { ...(runLayer ? { runLayer } : {}), cache: { layers: [...layers].sort((a, b) => a - b), records: cache.records.length } };
 }
 
 async function runFlow(buildId: string, iterations: number, imageStore: ImageStoreChoice, run: number): Promise<EngineRun> {
@@ -114,7 +122,8 @@ async function runFlow(buildId: string, iterations: number, imageStore: ImageSto
         break;
       }
       if (pushed.digest) it.pushedDigest = pushed.digest;
-      const cache = await inlineCacheLayers(env.registry.urlFromHost, "latest");
+      const { runLayer, cache } = await pushedImage(env.registry.urlFromHost, "latest");
+      if (runLayer) it.runLayer = runLayer;
       if (cache) {
         it.inlineCacheLayers = cache.layers;
         it.inlineCacheRecords = cache.records;
@@ -128,8 +137,11 @@ async function runFlow(buildId: string, iterations: number, imageStore: ImageSto
   }
 }
 
+/** Per iteration: C cached, x executed, E failed; "=" after it when the RUN layer is the previous iteration's. */
 function pattern(r: EngineRun): string {
-  return r.iterations.map((i) => (i.error ? "E" : i.runCached ? "C" : "x")).join(" ");
+  return r.iterations
+    .map((i, n) => `${i.error ? "E" : i.runCached ? "C" : "x"}${n > 0 && i.runLayer && i.runLayer === r.iterations[n - 1]?.runLayer ? "=" : ""}`)
+    .join(" ");
 }
 
 async function main(): Promise<void> {

@@ -42,8 +42,14 @@ export interface DebianDockerdBuild {
 export interface ModuleDockerdBuild {
   readonly kind: "go-module";
   readonly id: string;
-  readonly module: "github.com/moby/moby/v2";
+  /**
+   * moby/moby/v2 is a Go module. github.com/docker/docker (the engine up to 28.x) is not:
+   * the proxy serves it as `+incompatible` and its module file is `vendor.mod`.
+   */
+  readonly module: "github.com/moby/moby/v2" | "github.com/docker/docker";
   readonly version: string;
+  /** What `dockerd --version` prints (dockerversion.Version, set at link time). */
+  readonly reportedVersion: string;
   /** containerd, runc and tini come from this Debian suite (the module has no binaries of them). */
   readonly runtimeSuite: string;
   readonly runtimePackages: readonly string[];
@@ -52,12 +58,25 @@ export interface ModuleDockerdBuild {
 export const DOCKERD_BUILDS: readonly DockerdBuild[] = [
   { kind: "debian", id: "debian-bookworm", suite: "bookworm", packages: ["docker.io", ...RUNTIME, ...BOOKWORM_LIBRARIES] },
   { kind: "debian", id: "debian-trixie", suite: "trixie", packages: ["docker.io", ...RUNTIME, ...TRIXIE_LIBRARIES] },
+  // moby 27.0–27.1 (BuildKit v0.14.1, v0.15.0) lost inline cache on graph drivers (moby/buildkit#5242); 27.2.0 (v0.15.2) fixed it.
+  ...["27.1.1", "27.2.0"].map(
+    (release): ModuleDockerdBuild => ({
+      kind: "go-module",
+      id: `moby-v${release}`,
+      module: "github.com/docker/docker",
+      version: `v${release}+incompatible`,
+      reportedVersion: release,
+      runtimeSuite: "trixie",
+      runtimePackages: [...RUNTIME],
+    }),
+  ),
   ...["v2.0.0-beta.1", "v2.0.0-beta.24"].map(
     (version): ModuleDockerdBuild => ({
       kind: "go-module",
       id: `moby-${version}`,
       module: "github.com/moby/moby/v2",
       version,
+      reportedVersion: version,
       runtimeSuite: "trixie",
       runtimePackages: [...RUNTIME],
     }),

@@ -7,7 +7,7 @@
  */
 
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { cp, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -168,9 +168,10 @@ async function populateModule(build: ModuleDockerdBuild, rootfs: RootfsBuilder):
     module: build.module,
     version: build.version,
     commands: ["cmd/dockerd"],
-    outDir: cacheDir("go-build", `moby-${build.version}`),
+    outDir: cacheDir("go-build", build.id),
     // The module's own version is not in the module info of a build from the module cache ("(devel)").
-    ldflags: `-X ${build.module}/dockerversion.Version=${build.version}`,
+    ldflags: `-X ${build.module}/dockerversion.Version=${build.reportedVersion}`,
+    ...(build.module === "github.com/docker/docker" ? { prepareSource: (dir: string) => vendorModSource(dir, build) } : {}),
   });
   const dockerd = built.binaries.dockerd!;
   const { buildkit } = await embeddedBuildkitFromModuleInfo(dockerd);
@@ -184,6 +185,22 @@ async function populateModule(build: ModuleDockerdBuild, rootfs: RootfsBuilder):
     buildkit,
     packages,
   };
+}
+
+/**
+ * github.com/docker/docker has no go.mod: its module file is vendor.mod (and vendor.sum),
+ * and the module zip holds no vendor tree. A copy with those renamed builds in module mode
+ * with exactly the versions the engine vendored.
+ */
+async function vendorModSource(moduleDir: string, build: ModuleDockerdBuild): Promise<string> {
+  const dir = cacheDir("go-src", build.id);
+  await rm(dir, { recursive: true, force: true });
+  await cp(moduleDir, dir, { recursive: true });
+  await execa("chmod", ["-R", "u+w", dir]);
+  await rm(join(dir, "vendor"), { recursive: true, force: true });
+  await cp(join(dir, "vendor.mod"), join(dir, "go.mod"));
+  await cp(join(dir, "vendor.sum"), join(dir, "go.sum"));
+  return dir;
 }
 
 /**
