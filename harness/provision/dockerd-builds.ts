@@ -87,7 +87,7 @@ export function lookupDockerdBuild(id: string): DockerdBuild {
   const found = DOCKERD_BUILDS.find((b) => b.id === id);
   if (!found) {
     throw new HarnessError(
-      "UNKNOWN_BUILDKIT_VERSION",
+      "UNKNOWN_DOCKERD_BUILD",
       `There is no dockerd build "${id}" (known: ${DOCKERD_BUILDS.map((b) => b.id).join(", ")}).`,
       "Pick one of those, or add an entry to harness/provision/dockerd-builds.ts.",
     );
