@@ -21,11 +21,21 @@ const FAIL_COMMAND = "/bin/sh -c echo about to fail && cat /does-not-exist";
  * a27d7c3d8 "exec: improve error message on exec errors"): v0.8 says "executor failed
  * running [...]", later versions "process ... did not complete successfully".
  */
+const OLD_RUN_ERROR = `executor failed running [${FAIL_COMMAND}]: exit code: 1`;
+const RUN_ERROR = `process "${FAIL_COMMAND}" did not complete successfully: exit code: 1`;
+
+/**
+ * `importReuses`: whether the first import of a cold build's inline cache reuses its steps.
+ * Not on moby 27.1.1: BuildKit v0.14.0–v0.15.1 on graph drivers exports no cache results
+ * (moby/buildkit#5242, a regression of #4784; fixed in v0.15.2 with moby 27.2.0).
+ */
 const ENGINES = [
-  { build: "debian-bookworm", runError: `executor failed running [${FAIL_COMMAND}]: exit code: 1` },
-  { build: "debian-trixie", runError: `process "${FAIL_COMMAND}" did not complete successfully: exit code: 1` },
-  { build: "moby-v2.0.0-beta.1", runError: `process "${FAIL_COMMAND}" did not complete successfully: exit code: 1` },
-  { build: "moby-v2.0.0-beta.24", runError: `process "${FAIL_COMMAND}" did not complete successfully: exit code: 1` },
+  { build: "debian-bookworm", runError: OLD_RUN_ERROR, importReuses: true },
+  { build: "debian-trixie", runError: RUN_ERROR, importReuses: true },
+  { build: "moby-v27.1.1", runError: RUN_ERROR, importReuses: false },
+  { build: "moby-v27.2.0", runError: RUN_ERROR, importReuses: true },
+  { build: "moby-v2.0.0-beta.1", runError: RUN_ERROR, importReuses: true },
+  { build: "moby-v2.0.0-beta.24", runError: RUN_ERROR, importReuses: true },
 ] as const;
 
 function dockerfileSteps(steps: StepResult[]): Record<string, boolean> {
@@ -36,7 +46,7 @@ function dockerfileSteps(steps: StepResult[]): Record<string, boolean> {
   );
 }
 
-describe.each(ENGINES)("recorded $build", ({ build, runError }) => {
+describe.each(ENGINES)("recorded $build", ({ build, runError, importReuses }) => {
   it("cold build on a fresh engine: no step cached, an image id, no error", () => {
     const p = parseEngineBuildStream(fixture(build, "cold.jsonl"));
     expect(dockerfileSteps(p.steps)).toEqual({ [RUN1]: false, [COPY]: false, [RUN2]: false });
@@ -53,9 +63,9 @@ describe.each(ENGINES)("recorded $build", ({ build, runError }) => {
     expect(warm.imageId).toBe(cold.imageId);
   });
 
-  it("after prune and image removal, --cache-from the pushed inline cache: every step cached", () => {
+  it(`after prune and image removal, --cache-from the pushed inline cache: ${importReuses ? "every step cached" : "nothing reused"}`, () => {
     const p = parseEngineBuildStream(fixture(build, "import.jsonl"));
-    expect(dockerfileSteps(p.steps)).toEqual({ [RUN1]: true, [COPY]: true, [RUN2]: true });
+    expect(dockerfileSteps(p.steps)).toEqual({ [RUN1]: importReuses, [COPY]: importReuses, [RUN2]: importReuses });
     const importing = p.steps.find((s) => s.name.startsWith("importing cache manifest from "));
     expect(importing).toMatchObject({ internal: true, name: "importing cache manifest from registry:5000/recorded/app:latest" });
   });

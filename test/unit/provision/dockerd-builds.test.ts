@@ -13,7 +13,11 @@ describe("dockerd builds", () => {
 
   it("look up by id, and say which ids exist when one does not", () => {
     expect(lookupDockerdBuild("moby-v2.0.0-beta.24")).toMatchObject({ kind: "go-module", module: "github.com/moby/moby/v2", version: "v2.0.0-beta.24" });
-    expect(lookupDockerdBuild("moby-v27.1.1")).toMatchObject({ module: "github.com/docker/docker", version: "v27.1.1+incompatible", reportedVersion: "27.1.1" });
+    expect(lookupDockerdBuild("moby-v27.1.1")).toMatchObject({
+      module: "github.com/docker/docker",
+      version: "v27.1.1+incompatible",
+      reportedVersion: "27.1.1",
+    });
     expect(() => lookupDockerdBuild("debian-sid")).toThrow(/known: debian-bookworm, debian-trixie/);
   });
 });
