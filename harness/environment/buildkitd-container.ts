@@ -17,7 +17,7 @@ const STATE_DIR = "/var/lib/buildkit";
  * every RUN fails with "mkdir /sys/fs/cgroup/cpuset/buildkit: read-only file system".
  * A bind remount makes them writable (a plain `remount,rw` gives EBUSY).
  */
-const REMOUNT_CGROUPS_THEN_EXEC = `
+export const REMOUNT_CGROUPS_THEN_EXEC = `
 while read -r _ mountpoint fstype options _; do
   case "$fstype" in cgroup|cgroup2)
     case ",$options," in *,ro,*) mount -o remount,bind,rw "$mountpoint" || exit 1 ;; esac ;;

@@ -31,6 +31,11 @@ export async function buildGoModuleCommands(opts: {
   outDir: string;
   toolchain?: string;
   ldflags?: string;
+  /**
+   * Returns the directory to build in instead of the module-cache one, for modules that
+   * need their source adjusted first (a copy at a stable path keeps the build cache warm).
+   */
+  prepareSource?: (moduleDir: string) => Promise<string>;
 }): Promise<GoBuildResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" };
   if (opts.toolchain) env.GOTOOLCHAIN = opts.toolchain;
@@ -44,7 +49,8 @@ export async function buildGoModuleCommands(opts: {
   }
   try {
     const download = await execa("go", ["mod", "download", "-json", `${opts.module}@${opts.version}`], { env });
-    const dir = (JSON.parse(download.stdout) as { Dir: string }).Dir;
+    const moduleDir = (JSON.parse(download.stdout) as { Dir: string }).Dir;
+    const dir = opts.prepareSource ? await opts.prepareSource(moduleDir) : moduleDir;
     await mkdir(opts.outDir, { recursive: true });
     const started = Date.now();
     log("provision", `compiling ${opts.commands.join(", ")} of ${opts.module}@${opts.version} (a cold build takes minutes)`);

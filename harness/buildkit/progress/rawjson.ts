@@ -143,13 +143,51 @@ function decodeBase64(data: string | undefined): string {
   return data ? Buffer.from(data, "base64").toString("utf8") : "";
 }
 
+/**
+ * Folds SolveStatus updates, in the order they arrived, into one step per vertex (in order
+ * of first appearance). Shared by the rawjson reader and dockerd's `moby.buildkit.trace`
+ * messages, which carry the same updates as protobuf.
+ */
+export class SolveStatusSteps {
+  private readonly vertices = new Map<string, VertexState>();
+  readonly buildWarnings: string[] = [];
+  readonly parseWarnings: string[] = [];
+
+  /** `where` names the update in parse warnings, e.g. "line 12". */
+  add(status: RawSolveStatus, where: string): void {
+    for (const v of status.vertexes ?? []) {
+      if (typeof v?.digest !== "string" || v.digest === "") {
+        this.parseWarnings.push(`${where}: vertex without digest; ignored`);
+        continue;
+      }
+      let state = this.vertices.get(v.digest);
+      if (!state) {
+        state = { digest: v.digest, name: v.name ?? v.digest, cached: false, intervals: new Map() };
+        this.vertices.set(v.digest, state);
+      }
+      applyVertex(state, v);
+    }
+    for (const l of status.logs ?? []) {
+      const state = typeof l?.vertex === "string" ? this.vertices.get(l.vertex) : undefined;
+      if (state) appendLog(state, decodeBase64(l.data));
+    }
+    for (const w of status.warnings ?? []) {
+      const short = decodeBase64(w.short).trim();
+      if (short) this.buildWarnings.push(short);
+    }
+  }
+
+  steps(): StepResult[] {
+    return [...this.vertices.values()].map(toStep);
+  }
+}
+
 /** Steps in order of first appearance of each vertex. */
 export function parseRawJsonProgress(text: string): ParsedProgress {
   const { items, warnings } = scanJsonStream(text);
-  const parseWarnings = [...warnings];
+  const folded = new SolveStatusSteps();
   const otherLines: string[] = [];
-  const buildWarnings: string[] = [];
-  const vertices = new Map<string, VertexState>();
+  const nonStatus: string[] = [];
 
   for (const item of items) {
     if (item.kind === "text") {
@@ -157,34 +195,16 @@ export function parseRawJsonProgress(text: string): ParsedProgress {
       continue;
     }
     if (!isSolveStatus(item.value)) {
-      parseWarnings.push(`line ${item.line}: JSON value is not a SolveStatus; ignored`);
+      nonStatus.push(`line ${item.line}: JSON value is not a SolveStatus; ignored`);
       otherLines.push(JSON.stringify(item.value));
       continue;
     }
-    for (const v of item.value.vertexes ?? []) {
-      if (typeof v?.digest !== "string") {
-        parseWarnings.push(`line ${item.line}: vertex without digest; ignored`);
-        continue;
-      }
-      let state = vertices.get(v.digest);
-      if (!state) {
-        state = { digest: v.digest, name: v.name ?? v.digest, cached: false, intervals: new Map() };
-        vertices.set(v.digest, state);
-      }
-      applyVertex(state, v);
-    }
-    for (const l of item.value.logs ?? []) {
-      const state = typeof l?.vertex === "string" ? vertices.get(l.vertex) : undefined;
-      if (state) appendLog(state, decodeBase64(l.data));
-    }
-    for (const w of item.value.warnings ?? []) {
-      const short = decodeBase64(w.short).trim();
-      if (short) buildWarnings.push(short);
-    }
+    folded.add(item.value, `line ${item.line}`);
   }
+  const parseWarnings = [...warnings, ...nonStatus, ...folded.parseWarnings];
   if (otherLines.length > 0) {
     parseWarnings.push(`${otherLines.length} non-JSON line(s) in the rawjson stream (first: ${JSON.stringify(otherLines[0])})`);
   }
 
-  return parsedProgress("rawjson", [...vertices.values()].map(toStep), { buildWarnings, otherLines, parseWarnings });
+  return parsedProgress("rawjson", folded.steps(), { buildWarnings: folded.buildWarnings, otherLines, parseWarnings });
 }
