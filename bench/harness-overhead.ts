@@ -8,6 +8,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BuildkitdBuilder } from "../harness/builders/buildkitd.ts";
 import { BuildkitEnvironment, provisionVersion } from "../harness/environment/environment.ts";
 import { defaultVersion } from "../harness/provision/versions.ts";
 import { loadScenario } from "../harness/scenario/load.ts";
@@ -38,7 +39,7 @@ try {
     registries.push(Date.now() - t);
   }
   const scenario = loadScenario(resolve(import.meta.dirname, "../scenarios", values.scenario!));
-  const run = await runScenario(scenario, env);
+  const run = await runScenario(scenario, new BuildkitdBuilder(env));
   const builds = run.attempts.flatMap((a) => a.observation.builds);
   const buildctlMs = run.attempts.reduce((n, a) => n + a.observation.buildctlWallMs, 0);
   console.log(`BuildKit ${provisioned.version}: ${provisioned.buildkitImage.description}`);

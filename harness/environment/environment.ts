@@ -1,4 +1,5 @@
 import type { StartedNetwork } from "testcontainers";
+import type { MachineDiagnosis } from "../builders/builder.ts";
 import { Buildctl } from "../buildkit/buildctl.ts";
 import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
@@ -71,9 +72,6 @@ export async function provisionVersion(version: string): Promise<ProvisionedVers
     })(),
   );
 }
-
-/** Why a failed build failed, when it was the machine: the daemon or registry is gone, or space ran out. */
-export type MachineDiagnosis = { readonly crash: DaemonExit } | { readonly fault: HarnessError } | undefined;
 
 /**
  * One BuildKit version's world: a network, a registry, and a buildkitd. Each can be

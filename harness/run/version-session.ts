@@ -5,6 +5,7 @@
  * environment lost mid-run (engine restarted, network gone) is started again once, and if
  * that fails the scenarios left are not run, each saying why.
  */
+import { BuildkitdBuilder } from "../builders/buildkitd.ts";
 import { BuildkitEnvironment, type ProvisionedVersion, provisionVersion } from "../environment/environment.ts";
 import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
@@ -16,7 +17,8 @@ import { faultOf, runScenario, type ScenarioResult } from "../scenario/run/scena
 
 /** A result for a scenario that did not run on this version, with why. */
 export function unrunResult(scenario: Scenario, version: string, verdict: Verdict): ScenarioResult {
-  return { scenario, buildkitVersion: version, verdict, attempts: [], wallMs: 0 };
+  const builder = { kind: "buildkitd" as const, id: version, buildkitVersion: version, origin: "(not started)" };
+  return { scenario, builder, buildkitVersion: version, verdict, attempts: [], wallMs: 0 };
 }
 
 const INTERRUPTED: Fault = { code: "INTERRUPTED", message: "the run was interrupted before this scenario" };
@@ -84,7 +86,7 @@ export class VersionSession {
     const cannot = this.provisionFault ?? this.startFault;
     if (cannot) return unrunResult(scenario, this.version, infrastructureError(cannot));
     if (this.lost) return unrunResult(scenario, this.version, notRun(this.lost));
-    const result = await runScenario(scenario, this.env!);
+    const result = await runScenario(scenario, new BuildkitdBuilder(this.env!));
     if (result.verdict.kind === "infrastructure-error" && !interrupted()) await this.recoverIfLost();
     return result;
   }

@@ -9,6 +9,7 @@
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { BuildkitdBuilder } from "../../harness/builders/buildkitd.ts";
 import { BuildkitEnvironment, provisionVersion } from "../../harness/environment/environment.ts";
 import { RegistryRepository } from "../../harness/oci/content-store.ts";
 import { explainImages } from "../../harness/oci/diff/index.ts";
@@ -100,7 +101,7 @@ async function capture(name: string, spec: PairSpec): Promise<void> {
   }
   const env = await BuildkitEnvironment.start(await provisionVersion(spec.version));
   try {
-    const run = await runScenario(scenario, env);
+    const run = await runScenario(scenario, new BuildkitdBuilder(env));
     const [a, b] = spec.pick(run.attempts.at(-1)!.observation.builds);
     const [ia, ib] = [imageOf(a), imageOf(b)];
     if (!ia?.repository || !ib?.repository) throw new Error(`builds ${a.build} and ${b.build} pushed no image (verdict: ${JSON.stringify(run.verdict)})`);

@@ -6,8 +6,7 @@
  */
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
-import { Buildctl, type BuildResult } from "../../buildkit/buildctl.ts";
-import type { BuildkitEnvironment } from "../../environment/environment.ts";
+import type { ScenarioBuilder } from "../../builders/builder.ts";
 import { makeWorkDir } from "../../environment/work-dirs.ts";
 import { HarnessError } from "../../errors.ts";
 import { log } from "../../log.ts";
@@ -16,7 +15,6 @@ import { pushArchiveImage } from "../../oci/archive/push.ts";
 import { RegistryRepository, readConfig, resolveImage } from "../../oci/content-store.ts";
 import { RegistryClient } from "../../oci/registry-client.ts";
 import { BASE_IMAGES, pushBaseImages } from "../../provision/base-images.ts";
-import { timeoutMs } from "../../timeouts.ts";
 import { inspectFolder } from "../format/folder.ts";
 import type { BuildStep, EditStep, RepeatStep, Scenario, Step } from "../model.ts";
 import type { AttemptObservation, BaseImageObservation, BuildObservation, DaemonExit, EventObservation } from "../observation.ts";
@@ -24,7 +22,6 @@ import type { TemplateContext } from "../template.ts";
 import { renderTemplate } from "../template.ts";
 import { applyEdit } from "./edits.ts";
 import { ImageReader, observeOutputs } from "./observe.ts";
-import { planBuild } from "./request.ts";
 import { stepObservations } from "./steps.ts";
 
 /** Why a signal aborted: its own error (a deadline), else an interruption. */
@@ -46,7 +43,7 @@ class Attempt {
 
   constructor(
     private readonly scenario: Scenario,
-    private readonly env: BuildkitEnvironment,
+    private readonly builder: ScenarioBuilder,
     private readonly attempt: number | undefined,
     private readonly paths: { folder: string; work: string },
     private readonly images: ReadonlyMap<string, string>,
@@ -56,12 +53,13 @@ class Attempt {
     private readonly stopWhen: StopWhen,
   ) {}
 
-  private buildctl(): Buildctl {
-    return new Buildctl({ binary: this.env.description.buildctl.path, addr: this.env.daemon.addr, clientVersion: this.env.description.buildctl.version });
-  }
-
   private template(iteration: number | undefined): TemplateContext {
-    return { registry: this.env.registry.hostInNetwork, images: this.images, scenario: this.scenario.id, ...(iteration !== undefined ? { iteration } : {}) };
+    return {
+      registry: this.builder.registry.hostInNetwork,
+      images: this.images,
+      scenario: this.scenario.id,
+      ...(iteration !== undefined ? { iteration } : {}),
+    };
   }
 
   snapshot(wallMs: number, daemons: AttemptObservation["daemons"] = []): AttemptObservation {
@@ -91,14 +89,14 @@ class Attempt {
           await this.build(step, iteration);
           break;
         case "prune": {
-          await this.buildctl().prune({ all: step.all });
+          await this.builder.prune(step.all);
           const wallMs = Date.now() - started;
           this.buildctlMs += wallMs;
           this.event("prune", iteration, wallMs);
           break;
         }
         case "fresh-builder":
-          await this.env.freshBuilder();
+          await this.builder.freshBuilder();
           this.event("fresh-builder", iteration, Date.now() - started);
           break;
         case "wait":
@@ -130,33 +128,22 @@ class Attempt {
 
   private async build(step: BuildStep, iteration: number | undefined): Promise<void> {
     const sequence = this.builds.length + 1;
-    const plan = await planBuild(step, sequence, this.template(iteration), this.paths);
-    let result: BuildResult;
-    try {
-      result = await this.buildctl().build(plan.request, { progress: "auto", signal: this.signal, timeoutMs: timeoutMs("build") });
-    } catch (err) {
-      // buildctl could not reach the daemon: say why, if the machine knows.
-      if (err instanceof HarnessError && err.code === "DAEMON_NOT_READY") {
-        const diagnosis = await this.env.diagnose(err.message);
-        if (diagnosis && "fault" in diagnosis) throw diagnosis.fault;
-      }
-      throw err;
-    }
+    const result = await this.builder.build(step, sequence, this.template(iteration), this.paths, this.signal);
     this.buildctlMs += result.wallMs;
     let crash: DaemonExit | undefined;
     if (result.exitCode !== 0) {
       const evidence = [result.error ?? "", ...result.steps.filter((s) => s.error).map((s) => s.log ?? "")].join("\n");
-      const diagnosis = await this.env.diagnose(evidence);
+      const diagnosis = await this.builder.diagnose(evidence);
       if (diagnosis && "fault" in diagnosis) throw diagnosis.fault;
       if (diagnosis) {
         crash = diagnosis.crash;
         this.stoppedEarly = `BuildKit crashed during build "${step.name}"${iteration !== undefined ? ` (iteration ${iteration})` : ""}`;
       }
     }
-    const outputs = result.exitCode === 0 ? await observeOutputs(plan.outputs, result.metadata, this.reader) : [];
+    const outputs = result.exitCode === 0 ? await observeOutputs(result.outputs, result.pushedDigest, this.reader) : [];
     if (outputs.some((o) => o.unreadable)) {
       // An output the build reported but the harness cannot read: the machine, or an observation gap.
-      const diagnosis = await this.env.diagnose(undefined);
+      const diagnosis = await this.builder.diagnose(undefined);
       if (diagnosis && "fault" in diagnosis) throw diagnosis.fault;
     }
     const observation: BuildObservation = {
@@ -171,7 +158,7 @@ class Attempt {
       wallMs: result.wallMs,
       metadata: result.metadata,
       steps: stepObservations(result.steps),
-      warnings: result.buildWarnings,
+      warnings: result.warnings,
       outputs,
     };
     this.builds.push(observation);
@@ -193,7 +180,7 @@ class Attempt {
  */
 async function pushImages(
   scenario: Scenario,
-  env: BuildkitEnvironment,
+  env: ScenarioBuilder,
   folder: string,
 ): Promise<{ images: Map<string, string>; observed: Record<string, BaseImageObservation> }> {
   const client = new RegistryClient(env.registry.urlFromHost);
@@ -202,7 +189,7 @@ async function pushImages(
   const observed: Record<string, BaseImageObservation> = {};
   for (const [name, image] of await pushBaseImages(client, BASE_IMAGES, host)) {
     images.set(name, image.reference);
-    const resolved = await resolveImage(new RegistryRepository(client, image.repo), image.digest, env.daemon.platform);
+    const resolved = await resolveImage(new RegistryRepository(client, image.repo), image.digest, env.platform);
     observed[name] = {
       reference: image.reference,
       manifestDigest: resolved.manifestDigest,
@@ -212,10 +199,10 @@ async function pushImages(
   }
   for (const own of scenario.images) {
     const archive = await openImageArchive(join(folder, own.path), { description: own.path });
-    const pushed = await pushArchiveImage(client, archive, { repo: `scenario/${own.name}`, platform: env.daemon.platform });
+    const pushed = await pushArchiveImage(client, archive, { repo: `scenario/${own.name}`, platform: env.platform });
     const reference = `${host}/${pushed.repo}@${pushed.digest}`;
     images.set(own.name, reference);
-    const resolved = await resolveImage(new RegistryRepository(client, pushed.repo), pushed.digest, env.daemon.platform);
+    const resolved = await resolveImage(new RegistryRepository(client, pushed.repo), pushed.digest, env.platform);
     observed[own.name] = { reference, manifestDigest: resolved.manifestDigest, manifest: resolved.manifest, origin: `${own.path}: ${pushed.description}` };
   }
   return { images, observed };
@@ -233,7 +220,7 @@ export interface AttemptResult {
  */
 export async function runAttempt(
   scenario: Scenario,
-  env: BuildkitEnvironment,
+  env: ScenarioBuilder,
   attempt: number | undefined,
   signal: AbortSignal,
   stopWhen: StopWhen,
@@ -262,7 +249,7 @@ export async function runAttempt(
       const { config } = await readConfig(new RegistryRepository(client, repo), image.manifest.config);
       for (const id of config.rootfs?.diff_ids ?? []) baseDiffIds.add(id);
     }
-    const reader = new ImageReader(client, env.registry.hostInNetwork, env.daemon.platform, baseDiffIds);
+    const reader = new ImageReader(client, env.registry.hostInNetwork, env.platform, baseDiffIds);
     run = new Attempt(scenario, env, attempt, { folder, work: join(work.path, "work") }, images, observed, reader, signal, stopWhen);
     await run.runSteps(scenario.steps);
     return { observation: run.snapshot(Date.now() - started, await env.takeDaemonRecords()) };

@@ -80,13 +80,8 @@ export class ImageReader {
  * (an archive BuildKit wrote that does not hold together is a finding about BuildKit; the
  * caller checks whether the machine was at fault), not thrown.
  */
-export async function observeOutputs(
-  planned: readonly PlannedOutput[],
-  metadata: Readonly<Record<string, unknown>>,
-  reader: ImageReader,
-): Promise<OutputObservation[]> {
+export async function observeOutputs(planned: readonly PlannedOutput[], reported: string | undefined, reader: ImageReader): Promise<OutputObservation[]> {
   const pushed = planned.filter((o) => (o.type === "image" || o.type === "registry") && o.push);
-  const reported = typeof metadata["containerimage.digest"] === "string" ? metadata["containerimage.digest"] : undefined;
   const out: OutputObservation[] = [];
   for (const o of planned) {
     const base = { index: o.index, type: o.type };

@@ -4,7 +4,7 @@
  * it (the machine, a timeout, an interruption, a harness bug) becomes a verdict that says
  * so, with what was observed up to then; it never escapes as an exception.
  */
-import type { BuildkitEnvironment } from "../../environment/environment.ts";
+import type { BuilderIdentity, ScenarioBuilder } from "../../builders/builder.ts";
 import { HarnessError } from "../../errors.ts";
 import { interruption } from "../../interruption.ts";
 import { RegistryClient } from "../../oci/registry-client.ts";
@@ -24,6 +24,8 @@ export interface JudgedAttempt {
 
 export interface ScenarioResult {
   readonly scenario: Scenario;
+  /** What ran it: results are about a scenario on a builder. */
+  readonly builder: BuilderIdentity;
   readonly buildkitVersion: string;
   readonly verdict: Verdict;
   readonly attempts: readonly JudgedAttempt[];
@@ -64,11 +66,12 @@ function scenarioSignal(id: string): { signal: AbortSignal; dispose: () => void 
   return { signal: AbortSignal.any([interruption.signal, deadline.signal]), dispose: () => clearTimeout(timer) };
 }
 
-export async function runScenario(scenario: Scenario, env: BuildkitEnvironment): Promise<ScenarioResult> {
-  const version = env.description.buildkitVersion;
+export async function runScenario(scenario: Scenario, builder: ScenarioBuilder): Promise<ScenarioResult> {
+  const version = builder.identity.buildkitVersion;
   const started = Date.now();
   const finish = (verdict: Verdict, attempts: JudgedAttempt[] = []): ScenarioResult => ({
     scenario,
+    builder: builder.identity,
     buildkitVersion: version,
     verdict,
     attempts,
@@ -83,12 +86,12 @@ export async function runScenario(scenario: Scenario, env: BuildkitEnvironment):
   try {
     for (let i = 1; i <= count; i++) {
       const stopWhen = (soFar: AttemptObservation) => outcomesOf(scenario, version, soFar).some((o) => o.status === "fails");
-      const { observation, error } = await runAttempt(scenario, env, count > 1 ? i : undefined, signal, stopWhen);
+      const { observation, error } = await runAttempt(scenario, builder, count > 1 ? i : undefined, signal, stopWhen);
       const outcomes = outcomesOf(scenario, version, observation);
       attempts.push({
         observation,
         outcomes:
-          error === undefined ? await explainDifferences(outcomes, observation, new RegistryClient(env.registry.urlFromHost), env.daemon.platform) : outcomes,
+          error === undefined ? await explainDifferences(outcomes, observation, new RegistryClient(builder.registry.urlFromHost), builder.platform) : outcomes,
       });
       if (error !== undefined) {
         const fault = faultOf(error);
