@@ -8,17 +8,18 @@ import type { EngineInfo } from "../provision/engine.ts";
 import { prepareEnvironmentHost } from "../provision/environment-host.ts";
 import { type ProvisionedImage, realizeImage } from "../provision/image-source.ts";
 import { lookupVersion } from "../provision/versions.ts";
-import type { DaemonExit, DaemonRecord } from "../scenario/observation.ts";
+import type { DaemonRecord } from "../scenario/observation.ts";
 import { withTimeout } from "../timeouts.ts";
 import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
 import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
 import { removeRunOnSignal, sweepOrphans, sweepRun } from "./cleanup.ts";
-import { type ContainerFate, containerFate, containerLog, killed, panicOf } from "./container-fate.ts";
+import { containerFate, containerLog } from "./container-fate.ts";
+import { type DiagnosisProbe, daemonExit, diagnoseFailure, registryAnswers } from "./diagnosis.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
 import { type StartedRegistry, startRegistry } from "./registry-container.ts";
-import { containerSpace, describeUse, hostNearlyOutOfSpace, hostSpace, nearlyFull, type SpaceUse } from "./space.ts";
+import { containerSpace, describeUse, hostNearlyOutOfSpace, hostSpace } from "./space.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // Ryuk's image cannot be pulled offline; cleanup.ts does its job.
 // Ports are published on 127.0.0.1 only. Where /.dockerenv exists (a CI sandbox that is
@@ -179,104 +180,39 @@ export class BuildkitEnvironment {
    * After a failed build: was it the machine? A daemon that exited on its own crashed (a
    * finding); one killed, a registry gone, or a nearly full filesystem is a fault.
    */
-  async diagnose(evidence: string | undefined): Promise<MachineDiagnosis> {
-    const fate = await this.daemonFate();
-    if (!fate.running) {
-      const { log: text } = await containerLog(this.current.container.getId());
-      const exit = daemonExit(fate, text);
-      if (exit.panic || !killed(fate)) return { crash: exit };
-      return {
-        fault: new HarnessError(
-          "DAEMON_LOST",
-          `buildkitd ${fate.unresponsive ? "stopped answering" : fate.oomKilled ? "was killed by the OOM killer" : fate.vanished ? "was removed" : `was killed (exit ${fate.exitCode})`} during the build.`,
-          "Something outside the harness stopped the daemon, or the host ran out of memory; run again.",
-        ),
-      };
-    }
-    if (!(await this.registryAnswers())) {
-      return {
-        fault: new HarnessError(
-          "REGISTRY_LOST",
-          "The test registry stopped answering during the build.",
-          "Something outside the harness stopped it; run again.",
-        ),
-      };
-    }
-    const full = await this.nearlyFull();
-    if (full) {
-      return {
-        fault: new HarnessError(
-          "OUT_OF_SPACE",
-          `${describeUse(full)}.`,
-          "Free space, or raise BUILDKIT_REPRO_DAEMON_STATE_SIZE / BUILDKIT_REPRO_REGISTRY_SIZE.",
-        ),
-      };
-    }
-    // The daemon frees a failed step's snapshot at once, so a full state shows only in what the step printed.
-    const enospc = evidence ? /^.*(no space left on device|ENOSPC).*$/im.exec(evidence) : null;
-    if (enospc) {
-      return {
-        fault: new HarnessError(
-          "OUT_OF_SPACE",
-          `A build ran out of space: ${enospc[0].trim().slice(0, 300)}`,
-          "Free space on the host, or raise BUILDKIT_REPRO_DAEMON_STATE_SIZE (the daemon's state is capped, default 4g).",
-        ),
-      };
-    }
-    return undefined;
+  diagnose(evidence: string | undefined): Promise<MachineDiagnosis> {
+    return diagnoseFailure(this.probe(), evidence);
   }
 
-  /**
-   * The daemon's state as the engine sees it, once the engine has caught up: a daemon that
-   * was just killed can still show as running for a moment after its clients saw EOF, so
-   * one that does not answer gRPC is watched until it shows as exited (or for 5 s).
-   */
-  private async daemonFate(): Promise<ContainerFate> {
-    const id = this.current.container.getId();
-    const fate = await containerFate(id);
-    if (!fate.running) return fate;
+  private probe(): DiagnosisProbe {
     const { buildctl } = this.description;
-    const answers = await new Buildctl({ binary: buildctl.path, addr: this.current.addr, clientVersion: buildctl.version })
-      .debugWorkers({ timeoutMs: 5_000 })
-      .then(
-        () => true,
-        () => false,
-      );
-    if (answers) return fate;
-    for (let i = 0; i < 25; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      const later = await containerFate(id);
-      if (!later.running) return later;
-    }
-    return { running: false, unresponsive: true };
+    const daemon = this.current;
+    return {
+      daemonName: "buildkitd",
+      daemonContainerId: daemon.container.getId(),
+      daemonAnswers: () =>
+        new Buildctl({ binary: buildctl.path, addr: daemon.addr, clientVersion: buildctl.version }).debugWorkers({ timeoutMs: 5_000 }).then(
+          () => true,
+          () => false,
+        ),
+      registryUrl: this.currentRegistry.urlFromHost,
+      spaces: async () => [
+        await containerSpace(daemon.container, "/var/lib/buildkit", "the daemon's state"),
+        await containerSpace(this.currentRegistry.container, "/var/lib/registry", "the registry's storage"),
+      ],
+      spaceHint: "Free space on the host, or raise BUILDKIT_REPRO_DAEMON_STATE_SIZE (the daemon's state is capped, default 4g) / BUILDKIT_REPRO_REGISTRY_SIZE.",
+    };
   }
 
   /** Before a scenario: the daemon and registry answer and have room; else the fault. */
   async healthProblem(): Promise<HarnessError | undefined> {
     const fate = await containerFate(this.current.container.getId());
     if (!fate.running) return new HarnessError("DAEMON_LOST", "buildkitd is no longer running.", "It will be replaced by a fresh one for the next scenario.");
-    if (!(await this.registryAnswers())) return new HarnessError("REGISTRY_LOST", "The test registry does not answer.", "It will be replaced by a fresh one.");
+    if (!(await registryAnswers(this.currentRegistry.urlFromHost)))
+      return new HarnessError("REGISTRY_LOST", "The test registry does not answer.", "It will be replaced by a fresh one.");
     const host = hostSpace();
     if (hostNearlyOutOfSpace(host)) return new HarnessError("OUT_OF_SPACE", `${describeUse(host)}.`, "Free space on the host.");
     return undefined;
-  }
-
-  private async registryAnswers(): Promise<boolean> {
-    try {
-      const res = await fetch(`${this.currentRegistry.urlFromHost}/v2/`, { signal: AbortSignal.timeout(5_000) });
-      return res.ok;
-    } catch {
-      return false;
-    }
-  }
-
-  private async nearlyFull(): Promise<SpaceUse | undefined> {
-    const uses = [
-      await containerSpace(this.current.container, "/var/lib/buildkit", "the daemon's state"),
-      await containerSpace(this.currentRegistry.container, "/var/lib/registry", "the registry's storage"),
-    ];
-    const host = hostSpace();
-    return uses.find((u): u is SpaceUse => u !== undefined && nearlyFull(u)) ?? (hostNearlyOutOfSpace(host) ? host : undefined);
   }
 
   async stop(): Promise<void> {
@@ -295,9 +231,4 @@ export class BuildkitEnvironment {
     await sweepRun(runId()).catch((err: unknown) => errors.push(err));
     if (errors.length > 0) log("cleanup", `stopping the environment reported: ${errors.map((e) => (e as Error).message).join("; ")}`);
   }
-}
-
-function daemonExit(fate: { exitCode?: number; oomKilled?: boolean }, text: string): DaemonExit {
-  const panic = panicOf(text);
-  return { exitCode: fate.exitCode ?? -1, oomKilled: fate.oomKilled ?? false, ...(panic ? { panic } : {}) };
 }
