@@ -77,10 +77,10 @@ export async function runScenario(scenario: Scenario, builder: ScenarioBuilder):
     attempts,
     wallMs: Date.now() - started,
   });
-  const why = inapplicability(scenario, version);
+  const why = inapplicability(scenario, builder.identity);
   if (why) return finish(notApplicable(why));
   // Enough attempts for every racy bug declared here to show as often as it must.
-  const count = Math.max(1, ...declaredBugs(scenario, version).map((b) => b.racy?.of ?? 1));
+  const count = Math.max(1, ...declaredBugs(scenario, builder.identity).map((b) => b.racy?.of ?? 1));
   const { signal, dispose } = scenarioSignal(scenario.id);
   const attempts: JudgedAttempt[] = [];
   try {
@@ -101,7 +101,7 @@ export async function runScenario(scenario: Scenario, builder: ScenarioBuilder):
     return finish(
       judge(
         scenario,
-        version,
+        builder.identity,
         attempts.map((a) => a.outcomes),
       ),
       attempts,
