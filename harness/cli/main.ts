@@ -69,7 +69,9 @@ async function run(args: string[]): Promise<number> {
     invalid: wanted.length > 0 ? [] : corpus.invalid,
     reportsRoot: values.reports ? resolve(values.reports) : REPORTS,
     onResult: (r) =>
-      process.stderr.write(`[verdict] ${r.scenario.id} on ${r.builder.kind === "dockerd" ? `${r.builder.id} (BuildKit ${r.buildkitVersion})` : r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`),
+      process.stderr.write(
+        `[verdict] ${r.scenario.id} on ${r.builder.kind === "dockerd" ? `${r.builder.id} (BuildKit ${r.buildkitVersion})` : r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`,
+      ),
   });
   if (interrupted()) {
     process.stdout.write(`interrupted; what finished is in ${dir}/results.json\n`);

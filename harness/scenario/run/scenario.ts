@@ -94,6 +94,9 @@ export async function runScenario(scenario: Scenario, builder: ScenarioBuilder):
           error === undefined ? await explainDifferences(outcomes, observation, new RegistryClient(builder.registry.urlFromHost), builder.platform) : outcomes,
       });
       if (error !== undefined) {
+        // Whatever a signal made fail (buildctl canceled, a stream cut), the reason is the signal.
+        if (interruption.signal.aborted)
+          return finish(notRun({ code: "INTERRUPTED", message: `interrupted (${String(interruption.signal.reason)})` }), attempts);
         const fault = faultOf(error);
         return finish(fault.code === "INTERRUPTED" ? notRun(fault) : infrastructureError(fault), attempts);
       }
