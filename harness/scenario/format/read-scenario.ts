@@ -210,6 +210,8 @@ class ScenarioReader {
           const build = this.readBuild(body as BuildDocument, at, scope);
           if (build && this.doc.builders?.includes("dockerd")) {
             for (const p of dockerdBuildProblems(build)) this.problem(`${at}.${p.field}`, `${p.message} (the scenario runs on dockerd)`);
+            if (this.listing.entries.has(posix.join(build.context, ".dockerignore")))
+              this.problem(`${at}.context`, "has a .dockerignore, which dockerd builds here do not apply yet: run this scenario on buildkitd only");
           }
           return build ? [build] : [];
         }

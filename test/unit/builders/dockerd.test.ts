@@ -151,6 +151,12 @@ describe("the format's builders", () => {
     expect(problems(dir)).toMatch(/steps\[0\]\.build\.exportCache\[0\]: a dockerd build exports cache only inline .*\(the scenario runs on dockerd\)/);
   });
 
+  it("refuses, for a scenario on dockerd, a context with its own .dockerignore", () => {
+    const dir = folderWith("dockerd-dockerignore", YAML("builders: [buildkitd, dockerd]"));
+    writeFileSync(join(dir, "context", ".dockerignore"), ".git\n");
+    expect(problems(dir)).toMatch(/steps\[0\]\.build\.context: has a \.dockerignore, which dockerd builds here do not apply yet/);
+  });
+
   it("refuses an image step outside the test registry", () => {
     const dir = folderWith(
       "rmi-outside",
