@@ -2,10 +2,10 @@
  * Text a scenario carries reaches terminals, Markdown and HTML reports. Control characters
  * (an escape sequence can clear a screen or rewrite what a reviewer sees) and bidirectional
  * overrides (which make text read differently from what it is) are refused everywhere but
- * in file contents, which only ever reach files.
+ * in file contents, which only ever reach files. A key named __proto__ is refused too: read
+ * into a plain object it would replace the object's prototype instead of adding a key.
  */
-import type { Problem } from "./validate.ts";
-import { fieldPath } from "./validate.ts";
+import { fieldPath, type Problem } from "./validate.ts";
 
 // Tab and newline are text; every other C0 and C1 control, DEL, and the bidi embeddings,
 // overrides, isolates and marks are not.
@@ -43,6 +43,8 @@ export function textProblems(doc: unknown): Problem[] {
       for (const [k, v] of Object.entries(value)) {
         const bad = FORBIDDEN.exec(k)?.[0];
         if (bad !== undefined) problems.push({ path: fieldPath(pointer), message: `a key contains the character ${codePoint(bad)}; remove it` });
+        if (k === "__proto__")
+          problems.push({ path: fieldPath(pointer, k), message: "__proto__ is a reserved name (it would replace a mapping's prototype); rename the key" });
         visit(v, `${pointer}/${k.replaceAll("~", "~0").replaceAll("/", "~1")}`, k);
       }
     }
