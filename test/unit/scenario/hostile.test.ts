@@ -27,7 +27,7 @@ import type { BuildStep, Scenario } from "../../../harness/scenario/model.ts";
 import { planBuild } from "../../../harness/scenario/run/request.ts";
 
 /**
- * Scenario folders as an attacker would write them. Each case is a valid scenario (BASE)
+ * Scenario folders as an attacker would write them. Each case is a valid scenario (base())
  * with one mutation, built in a temporary folder. A refused case must be refused by
  * loadScenario with SCENARIO_INVALID, naming the file and the field, within a second,
  * without echoing file contents, and without anything changing outside the test's
@@ -1016,7 +1016,7 @@ const ACCEPTED: Harmless[] = [
     },
   },
   {
-    name: "local cache export and import by name",
+    name: "local cache export by name",
     because: "the harness chooses the folder, inside the attempt's work folder",
     doc: (d) => buildWith(d, { exportCache: [{ type: "local", name: "c", mode: "max" }] }),
     proof: (_s, argv, work) => {
