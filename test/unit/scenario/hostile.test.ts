@@ -679,6 +679,30 @@ const REFUSED: Case[] = [
     says: /pull a frontend image/,
   },
   {
+    name: "# syntax= after a #! line",
+    dockerfile: `#!/usr/bin/env buildctl\n# syntax=docker/dockerfile:1\n${DOCKERFILE}`,
+    field: "steps[0].build.dockerfile (Dockerfile, line 2)",
+    says: /pull a frontend image/,
+  },
+  {
+    name: "// syntax= (C-style directive)",
+    dockerfile: `// syntax=docker.io/someone/frontend\n${DOCKERFILE}`,
+    field: "steps[0].build.dockerfile (Dockerfile, line 1)",
+    says: /pull a frontend image/,
+  },
+  {
+    name: "# syntax= after another directive",
+    dockerfile: `# check=skip=all\n# Syntax = docker/dockerfile:1\n${DOCKERFILE}`,
+    field: "steps[0].build.dockerfile (Dockerfile, line 2)",
+    says: /pull a frontend image/,
+  },
+  {
+    name: "Dockerfile that is JSON with a syntax key",
+    dockerfile: '{ "syntax": "docker.io/someone/frontend" }\n',
+    field: "steps[0].build.dockerfile (Dockerfile, line 1)",
+    says: /pull a frontend image/,
+  },
+  {
     name: "BUILDKIT_SYNTAX build argument",
     doc: (d) => buildWith(d, { buildArgs: { BUILDKIT_SYNTAX: "docker/dockerfile:1" } }),
     field: "steps[0].build.buildArgs.BUILDKIT_SYNTAX",
