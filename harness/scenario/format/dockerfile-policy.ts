@@ -37,6 +37,11 @@ export function dockerfileProblems(dockerfile: ParsedDockerfile, registryHost: s
     const add = (message: string | undefined) => {
       if (message) problems.push({ line, message });
     };
+    // BuildKit unquotes flag values and reads --mount as CSV ("from=alpine" is a from):
+    // the checks below read them unquoted, so a quote could hide an image from them.
+    for (const [name, values] of flags) {
+      if (values.some((v) => /["']/.test(v))) add(`${keyword} --${name} has a quoted value; write it without quotes (--${name}=a,b=c)`);
+    }
     switch (keyword) {
       case "FROM": {
         const [image = "", as, name] = rest.split(/\s+/);

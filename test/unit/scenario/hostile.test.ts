@@ -637,6 +637,18 @@ const REFUSED: Case[] = [
     says: /RUN --mount from= names "alpine"/,
   },
   {
+    name: "RUN --mount with a CSV-quoted from= field",
+    dockerfile: `${DOCKERFILE}RUN --mount=type=bind,"from=alpine",target=/a true\n`,
+    field: "steps[0].build.dockerfile (Dockerfile, line 3)",
+    says: /RUN --mount has a quoted value/,
+  },
+  {
+    name: "RUN --mount quoted with a space before from=",
+    dockerfile: `${DOCKERFILE}RUN --mount="type=bind, from=alpine,target=/a" true\n`,
+    field: "steps[0].build.dockerfile (Dockerfile, line 3)",
+    says: /RUN --mount has a quoted value/,
+  },
+  {
     name: "ONBUILD COPY --from elsewhere",
     dockerfile: `${DOCKERFILE}ONBUILD COPY --from=docker.io/x / /\n`,
     field: "steps[0].build.dockerfile (Dockerfile, line 3)",
