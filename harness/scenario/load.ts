@@ -6,16 +6,17 @@ import { inspectFolder, readTextFile } from "./format/folder.ts";
 import { LIMITS } from "./format/limits.ts";
 import { readScenario } from "./format/read-scenario.ts";
 import type { ScenarioDocument } from "./format/schema.ts";
-import { textProblems } from "./format/text.ts";
+import { printable, textProblems } from "./format/text.ts";
 import { fieldPath, type Problem, validateStructure } from "./format/validate.ts";
 import type { Scenario } from "./model.ts";
 
 export const SCENARIO_FILE = "scenario.yaml";
 
+/** The error for a scenario that does not load. Paths and problems come from the scenario, so control characters in them are printed escaped. */
 function invalid(file: string, problems: readonly Problem[]): HarnessError {
   return new HarnessError(
     "SCENARIO_INVALID",
-    `${file}:\n${problems.map((p) => `  - ${p.path || "(top level)"}: ${p.message}`).join("\n")}`,
+    `${printable(file)}:\n${problems.map((p) => `  - ${printable(p.path) || "(top level)"}: ${printable(p.message)}`).join("\n")}`,
     "Fix the fields named above (the format is described in scenarios/README.md); nothing of this scenario ran.",
   );
 }
@@ -112,7 +113,7 @@ export function loadCorpus(root: string): Corpus {
       const others = same.filter((o) => o !== s).map((o) => o.dir);
       invalidScenarios.push({
         dir: s.dir,
-        error: invalid(s.file, [{ path: "id", message: `"${id}" is also the id of ${others.join(", ")}; ids must be unique` }]),
+        error: invalid(s.file, [{ path: "id", message: `"${id}" is also the id of ${others.map(printable).join(", ")}; ids must be unique` }]),
       });
     }
   }

@@ -8,8 +8,9 @@
  * are bounded. The same check runs again on the working copy a scenario runs in.
  */
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { LIMITS } from "./limits.ts";
+import { codePoint, forbiddenInName, printable } from "./text.ts";
 import type { Problem } from "./validate.ts";
 
 export type EntryType = "file" | "directory" | "symlink";
@@ -68,6 +69,8 @@ function modeProblem(st: Stats): string | undefined {
 }
 
 function rootProblem(root: string): string | undefined {
+  const bad = forbiddenInName(basename(root));
+  if (bad !== undefined) return `the folder's name contains the character ${codePoint(bad)} (control, bidirectional or a line break); rename it`;
   let st: Stats;
   try {
     st = lstatSync(root);
@@ -98,6 +101,14 @@ export function inspectFolder(root: string): FolderListing {
       }
       const abs = join(dir, name);
       const rel = posix(relative(root, abs));
+      const bad = forbiddenInName(name);
+      if (bad !== undefined) {
+        problems.push({
+          path: printable(rel),
+          message: `the name contains the character ${codePoint(bad)} (control, bidirectional or a line break); rename it`,
+        });
+        continue;
+      }
       const st = lstatSync(abs);
       const kind = kindOf(st);
       if (kind !== "file" && kind !== "directory" && kind !== "symlink") {

@@ -16,8 +16,20 @@ const MULTI_LINE = new Set(["expectation", "note"]);
 /** Fields that only ever become file contents. */
 const CONTENT = new Set(["content"]);
 
-function codePoint(ch: string): string {
+export function codePoint(ch: string): string {
   return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+const NAME_FORBIDDEN = new RegExp(`${FORBIDDEN.source}|[\\t\\n]`, "gu");
+
+/** The first character a file or folder name must not carry (names are one line), or undefined. */
+export function forbiddenInName(name: string): string | undefined {
+  return name.match(NAME_FORBIDDEN)?.[0];
+}
+
+/** A path with each such character written as \u{…}, so printing it cannot drive a terminal. */
+export function printable(path: string): string {
+  return path.replace(NAME_FORBIDDEN, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 }
 
 /** Every string of a parsed document (keys included) that carries a character it must not. */

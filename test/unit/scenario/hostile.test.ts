@@ -93,14 +93,16 @@ interface Case {
   readonly field: string;
   /** What that problem says. */
   readonly says: RegExp;
+  /** Appended to the name of the scenario folder. */
+  readonly folderSuffix?: string;
   /** Why the case cannot be built here (e.g. device nodes need CAP_MKNOD); undefined when it can. */
   readonly unavailable?: () => string | undefined;
 }
 
 let serial = 0;
 
-async function makeFolder(c: Pick<Case, "doc" | "yaml" | "dockerfile" | "files">): Promise<string> {
-  const dir = join(root, `case-${++serial}`);
+async function makeFolder(c: Pick<Case, "doc" | "yaml" | "dockerfile" | "files" | "folderSuffix">): Promise<string> {
+  const dir = join(root, `case-${++serial}${c.folderSuffix ?? ""}`);
   mkdirSync(join(dir, "context"), { recursive: true });
   writeFileSync(join(dir, "context", "a.txt"), "a\n");
   const doc = base();
@@ -332,6 +334,27 @@ const REFUSED: Case[] = [
     names: "folder",
     field: ".",
     says: /is a symlink/,
+  },
+  {
+    name: "file name with a terminal escape sequence",
+    files: ({ dir }) => writeFileSync(join(dir, "context", "\u001b[2J\u001b[Hok"), ""),
+    names: "folder",
+    field: "context/\\u{1b}[2J\\u{1b}[Hok",
+    says: /the name contains the character U\+001B/,
+  },
+  {
+    name: "folder name with a newline and a bidi override",
+    files: ({ dir }) => mkdirSync(join(dir, "context", "a\nb\u202Ec")),
+    names: "folder",
+    field: "context/a\\u{a}b\\u{202e}c",
+    says: /the name contains the character U\+000A/,
+  },
+  {
+    name: "scenario folder whose name clears the screen",
+    folderSuffix: "\u001b[2J",
+    names: "folder",
+    field: ".",
+    says: /the folder's name contains the character U\+001B/,
   },
   // ---- special files ----
   {
@@ -925,11 +948,15 @@ describe("hostile scenario folders are refused", () => {
 
     expect(error.code).toBe("SCENARIO_INVALID");
     const [first, ...problems] = error.message.split("\n");
-    expect(first).toBe(`${c.names === "folder" ? dir : join(dir, SCENARIO_FILE)}:`);
+    // Printed paths show control characters as \u{…}, never raw.
+    const shown = (path: string) => path.replaceAll("\u001b", "\\u{1b}");
+    expect(first).toBe(`${shown(c.names === "folder" ? dir : join(dir, SCENARIO_FILE))}:`);
     const line = problems.find((p) => new RegExp(`^  - ${escapeRegExp(c.field)}(:| \\()`).test(p));
     expect(line, `no problem names ${c.field} in:\n${error.message}`).toBeDefined();
     expect(line).toMatch(c.says);
     expect(error.message).not.toContain(SECRET);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the message must carry none
+    expect(error.message).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(ms).toBeLessThan(1000);
     expect([snapshot(canary), snapshot(elsewhere)]).toEqual(outside);
     expect(snapshot(dir)).toEqual(folder);
