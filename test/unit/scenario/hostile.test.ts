@@ -790,6 +790,18 @@ const REFUSED: Case[] = [
     says: /must start with \{\{registry\}\}\//,
   },
   {
+    name: "pull from Docker Hub into a dockerd engine",
+    doc: addEdit({ pull: { ref: "docker.io/library/alpine:latest" } }),
+    field: "steps[0].pull.ref",
+    says: /must start with \{\{registry\}\}\//,
+  },
+  {
+    name: "remove-image ref that looks like a flag",
+    doc: addEdit({ "remove-image": { ref: "--force" } }),
+    field: "steps[0].remove-image.ref",
+    says: /must start with \{\{registry\}\}\//,
+  },
+  {
     name: "second image name after a comma (push elsewhere)",
     doc: (d) => {
       d.steps[0].build.output.name = "{{registry}}/x:1,localhost:5000/x:1";
