@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { exitAfterInterruption, sweepOrphans } from "../environment/cleanup.ts";
@@ -20,8 +21,9 @@ const EXIT = { ok: 0, attention: 1, invalidInput: 2, infrastructure: 3, harnessB
 const USAGE = `usage: npm run repro -- <command> [options]
 
 commands:
-  run [--version vX.Y.Z]... [--scenario ID]... [--scenarios DIR] [--reports DIR]
+  run [--version vX.Y.Z]... [--scenario ID]... [--scenarios DIR] [--reports DIR] [--compare-with RESULTS_JSON]
                                                  run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/
+                                                 (verdicts are compared with the previous run in the reports folder, or RESULTS_JSON)
   list [--scenarios DIR]                         list scenarios
   validate [--scenarios DIR]                     load every scenario and report problems (runs nothing)
   versions                                       list known BuildKit versions and how each is provisioned
@@ -40,8 +42,14 @@ async function run(args: string[]): Promise<number> {
       scenario: { type: "string", multiple: true },
       scenarios: { type: "string" },
       reports: { type: "string" },
+      "compare-with": { type: "string" },
     },
   });
+  const previous = values["compare-with"] ? resolve(values["compare-with"]) : undefined;
+  if (previous && !existsSync(previous)) {
+    process.stderr.write(`--compare-with ${previous}: no such file. Give the results.json of an earlier run.\n`);
+    return EXIT.invalidInput;
+  }
   // Every version is checked before the first one starts.
   const versions = (values.version ?? [defaultVersion()]).map((v) => lookupVersion(v).version);
   const root = values.scenarios ? resolve(values.scenarios) : SCENARIOS;
@@ -64,6 +72,7 @@ async function run(args: string[]): Promise<number> {
     scenarios,
     invalid: wanted.length > 0 ? [] : corpus.invalid,
     reportsRoot: values.reports ? resolve(values.reports) : REPORTS,
+    ...(previous ? { previous } : {}),
     onResult: (r) =>
       process.stderr.write(`[verdict] ${r.scenario.id} on ${r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`),
   });

@@ -4,6 +4,7 @@
  * index.html. Everything else (every build, digest and step) is in index.html and
  * results.json. Stays under GitHub's job summary limit however large the run.
  */
+import type { Comparison, VerdictChange } from "./compare.ts";
 import type { ResultRecord, ResultsDocument } from "./model.ts";
 import { bounded, observedLines } from "./observed.ts";
 import { resultAnchor, resultIndex, VERDICT_ORDER, verdictLabel } from "./verdicts.ts";
@@ -118,4 +119,29 @@ export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = 
     used += size;
   }
   return `${out.join("\n")}\n`;
+}
+
+/** Changes listed in summary.md; the page lists them all. */
+const CHANGES_LISTED = 200;
+
+/** The "change since the previous run" section. */
+export function comparisonMarkdown(c: Comparison, page = "index.html"): string[] {
+  const out = ["## Change since the previous run", ""];
+  if (c.status === "none") return [...out, `Nothing to compare with: ${c.reason}.`, ""];
+  if (c.status === "unreadable") return [...out, `Could not compare with ${cell(c.path)}: ${bounded(c.reason, VALUE_CHARS)}.`, ""];
+  const against = `run ${cell(c.previous.id)} (started ${cell(c.previous.startedAt)})`;
+  if (c.changes.length === 0) return [...out, `No verdict changed since ${against}: ${c.unchanged} results compared.`, ""];
+  const name = (k: VerdictChange["before"]) => (k ? `${verdictLabel(k).mark} ${verdictLabel(k).label}` : "(no result)");
+  out.push(
+    `${c.changes.length} verdicts changed since ${against}; ${c.unchanged} unchanged.`,
+    "",
+    "| scenario | version | before | now |",
+    "|---|---|---|---|",
+  );
+  for (const ch of c.changes.slice(0, CHANGES_LISTED)) {
+    const now = ch.after ? `[${name(ch.after)}](${page}#${resultAnchor(ch.scenario, ch.version)})` : name(undefined);
+    out.push(`| ${cell(ch.scenario)} | ${cell(ch.version)} | ${name(ch.before)} | ${ch.loud ? `**${now}**` : now} |`);
+  }
+  if (c.changes.length > CHANGES_LISTED) out.push("", `… and ${c.changes.length - CHANGES_LISTED} more changes in [${page}](${page}).`);
+  return [...out, ""];
 }

@@ -9,7 +9,8 @@ import { appendFile, cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { runId } from "../environment/labels.ts";
-import { renderMarkdown } from "../report/markdown.ts";
+import { compareWithPrevious, previousResultsPath } from "../report/compare.ts";
+import { comparisonMarkdown, renderMarkdown } from "../report/markdown.ts";
 import { RESULTS_SCHEMA_VERSION, type ResultRecord, type ResultsDocument, type ScenarioRecord, type VersionRecord } from "../report/model.ts";
 import { resultRecord } from "../report/records.ts";
 import { VERDICT_KINDS } from "../scenario/judge/verdict.ts";
@@ -31,13 +32,15 @@ export class RunRecorder {
     readonly dir: string,
     private readonly reportsRoot: string,
     private readonly startedAt: Date,
+    private readonly previous: string | undefined,
   ) {}
 
-  static async create(reportsRoot: string): Promise<RunRecorder> {
+  /** `previous`: the results.json to compare with (default: the newest other run in `reportsRoot`). */
+  static async create(reportsRoot: string, options: { previous?: string } = {}): Promise<RunRecorder> {
     const startedAt = new Date();
     const dir = join(reportsRoot, `${startedAt.toISOString().replace(/[:.]/g, "-")}-${runId()}`);
     await mkdir(dir, { recursive: true });
-    return new RunRecorder(dir, reportsRoot, startedAt);
+    return new RunRecorder(dir, reportsRoot, startedAt, options.previous);
   }
 
   /** Records one judged scenario: its daemons' logs as files, then a line of results.ndjson. */
@@ -59,7 +62,7 @@ export class RunRecorder {
     return record;
   }
 
-  /** Writes results.json and summary.md, and mirrors the folder to reports/latest. */
+  /** Writes results.json, summary.md (with the change since the previous run), and mirrors the folder to reports/latest. */
   async finish(parts: {
     versions: readonly VersionRecord[];
     scenarios: readonly ScenarioRecord[];
@@ -86,7 +89,8 @@ export class RunRecorder {
       counts,
     };
     await writeFile(join(this.dir, "results.json"), `${JSON.stringify(doc, null, 2)}\n`);
-    await writeFile(join(this.dir, "summary.md"), renderMarkdown(doc));
+    const comparison = await compareWithPrevious(doc, this.previous ?? (await previousResultsPath(this.reportsRoot, this.dir)));
+    await writeFile(join(this.dir, "summary.md"), renderMarkdown(doc, { preface: comparisonMarkdown(comparison) }));
     const latest = join(this.reportsRoot, "latest");
     await rm(latest, { recursive: true, force: true });
     await cp(this.dir, latest, { recursive: true });
