@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { runId } from "../environment/labels.ts";
 import { compareWithPrevious, previousResultsPath } from "../report/compare.ts";
+import { renderJunit } from "../report/junit.ts";
 import { comparisonMarkdown, renderMarkdown } from "../report/markdown.ts";
 import { RESULTS_SCHEMA_VERSION, type ResultRecord, type ResultsDocument, type ScenarioRecord, type VersionRecord } from "../report/model.ts";
 import { resultRecord } from "../report/records.ts";
@@ -62,7 +63,7 @@ export class RunRecorder {
     return record;
   }
 
-  /** Writes results.json, summary.md (with the change since the previous run), and mirrors the folder to reports/latest. */
+  /** Writes results.json, summary.md (with the change since the previous run) and junit.xml, and mirrors the folder to reports/latest. */
   async finish(parts: {
     versions: readonly VersionRecord[];
     scenarios: readonly ScenarioRecord[];
@@ -91,6 +92,7 @@ export class RunRecorder {
     await writeFile(join(this.dir, "results.json"), `${JSON.stringify(doc, null, 2)}\n`);
     const comparison = await compareWithPrevious(doc, this.previous ?? (await previousResultsPath(this.reportsRoot, this.dir)));
     await writeFile(join(this.dir, "summary.md"), renderMarkdown(doc, { preface: comparisonMarkdown(comparison) }));
+    await writeFile(join(this.dir, "junit.xml"), renderJunit(doc));
     const latest = join(this.reportsRoot, "latest");
     await rm(latest, { recursive: true, force: true });
     await cp(this.dir, latest, { recursive: true });
