@@ -18,7 +18,12 @@ export async function reportsRoot(): Promise<{ root: string; dispose: () => Prom
   return { root, dispose: () => rm(root, { recursive: true, force: true }) };
 }
 
-export async function recordRun(root: string, scenarios: number, versions: number, options: SyntheticOptions & { previous?: string } = {}): Promise<RecordedRun> {
+export async function recordRun(
+  root: string,
+  scenarios: number,
+  versions: number,
+  options: SyntheticOptions & { previous?: string } = {},
+): Promise<RecordedRun> {
   const recorder = await RunRecorder.create(root, options.previous ? { previous: options.previous } : {});
   const doc = await recordSyntheticRun(recorder, scenarios, versions, options);
   return { root, dir: recorder.dir, doc, read: (file) => readFile(join(recorder.dir, file), "utf8") };
