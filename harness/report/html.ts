@@ -18,7 +18,7 @@ export interface PageOptions {
   readonly logExcerpt?: (path: string) => string | undefined;
 }
 
-export function htmlEscape(text: string): string {
+function htmlEscape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 }
 

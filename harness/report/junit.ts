@@ -20,7 +20,7 @@ const ERRORS: ReadonlySet<Kind> = new Set(["infrastructure-error", "inconclusive
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters removed
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
-export function xmlEscape(text: string): string {
+function xmlEscape(text: string): string {
   return text
     .replace(INVALID_XML, "\uFFFD")
     .replaceAll("&", "&amp;")

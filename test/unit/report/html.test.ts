@@ -22,3 +22,24 @@ describe("index.html", () => {
     }
   });
 });
+
+describe("index.html of an interrupted run with infrastructure errors", () => {
+  it("shows what ran, marks the rest not run, and keeps every cell's details", async () => {
+    const tmp = await reportsRoot();
+    try {
+      const run = await recordRun(tmp.root, 5, 2, { stopAfter: 3, verdict: (_s, _v, si) => (si === 1 ? "infrastructure-error" : "pass") });
+      const html = await run.read("index.html");
+      const cells = [...html.matchAll(/<td class="cell v-([a-z-]+)" id="([^"]+)" data-verdict="([a-z-]+)"/g)];
+      expect(cells).toHaveLength(10);
+      // Row by row (scenarios), a column per version.
+      expect(cells.map((c) => c[3])).toEqual(["pass", "infrastructure-error", "pass", "not-run", "not-run"].flatMap((k) => [k, k]));
+      for (const c of cells) expect(html).toContain(`<script type="application/json" id="d-${c[2]}">`);
+      expect(html).toContain("(interrupted: what did not run is marked not run)");
+      const notRun = cells.find((c) => c[3] === "not-run")![2]!;
+      const data = JSON.parse(new RegExp(`id="d-${notRun}">([^<]*)</script>`).exec(html)![1]!);
+      expect(data).toMatchObject({ ran: false, verdict: { kind: "not-run", loud: true }, attempts: [] });
+    } finally {
+      await tmp.dispose();
+    }
+  });
+});

@@ -54,7 +54,7 @@ export function verdictFor(si: number, vi: number): VerdictKind {
   return SPREAD[(si * 7 + vi) % SPREAD.length]!;
 }
 
-export function explanationOf(a: string, b: string, summary: string): Explanation {
+function explanationOf(a: string, b: string, summary: string): Explanation {
   return {
     schemaVersion: 1,
     result: "different",
@@ -195,7 +195,7 @@ export interface SyntheticOptions {
   readonly buildsPerResult?: number;
 }
 
-export function syntheticResult(s: Scenario, version: string, kind: VerdictKind, options: SyntheticOptions = {}): ScenarioResult {
+function syntheticResult(s: Scenario, version: string, kind: VerdictKind, options: SyntheticOptions = {}): ScenarioResult {
   const n = options.buildsPerResult ?? 4;
   const ran = !["not-applicable", "not-run", "infrastructure-error"].includes(kind);
   const fault =
