@@ -32,6 +32,8 @@ function scriptJson(value: unknown): string {
     .replaceAll("\u2029", "\\u2029");
 }
 
+const CHANGES_UNFOLDED = 15;
+
 function comparisonHtml(c: Comparison | undefined): string {
   if (!c) return "";
   const head = "<h2>Change since the previous run</h2>";
@@ -44,7 +46,8 @@ function comparisonHtml(c: Comparison | undefined): string {
     (ch) =>
       `<tr><td>${htmlEscape(ch.scenario)}</td><td>${htmlEscape(ch.version)}</td><td>${name(ch.before)}</td><td>${ch.after ? `<a href="#${resultAnchor(ch.scenario, ch.version)}">${name(ch.after)}</a>` : name(undefined)}</td></tr>`,
   );
-  return `${head}<p>${c.changes.length} verdicts changed since ${against}; ${c.unchanged} unchanged.</p><table id="changes"><thead><tr><th>scenario</th><th>version</th><th>before</th><th>now</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  // A long list stays folded so that the matrix is still near the top.
+  return `${head}<details${c.changes.length <= CHANGES_UNFOLDED ? " open" : ""}><summary>${c.changes.length} verdicts changed since ${against}; ${c.unchanged} unchanged.</summary><table id="changes"><thead><tr><th>scenario</th><th>version</th><th>before</th><th>now</th></tr></thead><tbody>${rows.join("")}</tbody></table></details>`;
 }
 
 export function renderHtml(doc: ResultsDocument, options: PageOptions = {}): string {
