@@ -9,7 +9,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/unit/**/*.test.ts"],
+          // test/browser: the report page in a headless chromium (installed as a host package).
+          include: ["test/unit/**/*.test.ts", "test/browser/**/*.test.ts"],
           globalSetup: [PREPARE_HOST],
           testTimeout: 60_000,
         },

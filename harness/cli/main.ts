@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { exitAfterInterruption, sweepOrphans } from "../environment/cleanup.ts";
@@ -22,8 +23,9 @@ const EXIT = { ok: 0, attention: 1, invalidInput: 2, infrastructure: 3, harnessB
 const USAGE = `usage: npm run repro -- <command> [options]
 
 commands:
-  run [--version vX.Y.Z|dockerd:ID]... [--scenario ID]... [--scenarios DIR] [--reports DIR]
+  run [--version vX.Y.Z|dockerd:ID]... [--scenario ID]... [--scenarios DIR] [--reports DIR] [--compare-with RESULTS_JSON]
                                                  run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/
+                                                 (verdicts are compared with the previous run in the reports folder, or RESULTS_JSON)
   list [--scenarios DIR]                         list scenarios
   validate [--scenarios DIR]                     load every scenario and report problems (runs nothing)
   versions                                       list known BuildKit versions and dockerd engines, and how each is provisioned
@@ -42,8 +44,14 @@ async function run(args: string[]): Promise<number> {
       scenario: { type: "string", multiple: true },
       scenarios: { type: "string" },
       reports: { type: "string" },
+      "compare-with": { type: "string" },
     },
   });
+  const previous = values["compare-with"] ? resolve(values["compare-with"]) : undefined;
+  if (previous && !existsSync(previous)) {
+    process.stderr.write(`--compare-with ${previous}: no such file. Give the results.json of an earlier run.\n`);
+    return EXIT.invalidInput;
+  }
   // Every version is checked before the first one starts.
   const versions = (values.version ?? [defaultVersion()]).map((v) =>
     v.startsWith(DOCKERD_PREFIX) ? `${DOCKERD_PREFIX}${lookupDockerdBuild(v.slice(DOCKERD_PREFIX.length)).id}` : lookupVersion(v).version,
@@ -68,6 +76,7 @@ async function run(args: string[]): Promise<number> {
     scenarios,
     invalid: wanted.length > 0 ? [] : corpus.invalid,
     reportsRoot: values.reports ? resolve(values.reports) : REPORTS,
+    ...(previous ? { previous } : {}),
     onResult: (r) =>
       process.stderr.write(
         `[verdict] ${r.scenario.id} on ${r.builder.kind === "dockerd" ? `${r.builder.id} (BuildKit ${r.buildkitVersion})` : r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`,

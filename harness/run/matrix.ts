@@ -26,9 +26,11 @@ export async function runMatrix(opts: {
   scenarios: readonly Scenario[];
   invalid: readonly InvalidScenario[];
   reportsRoot: string;
+  /** The results.json to compare verdicts with (default: the previous run in reportsRoot). */
+  previous?: string;
   onResult?: (result: ScenarioResult) => void;
 }): Promise<MatrixRun> {
-  const recorder = await RunRecorder.create(opts.reportsRoot);
+  const recorder = await RunRecorder.create(opts.reportsRoot, opts.previous ? { previous: opts.previous } : {});
   const versions: VersionRecord[] = [];
   let engine: ResultsDocument["run"]["engine"];
   for (const version of opts.versions) {

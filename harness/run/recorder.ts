@@ -1,15 +1,20 @@
 /**
  * Keeps a run's report folder up to date while the run goes: each result is appended to
  * results.ndjson (and its daemons' logs written) the moment it is judged, so an interrupted
- * or crashed run still shows what it finished; results.json and summary.md are written at
- * the end, also for an interrupted run (what did not run is marked so).
+ * or crashed run still shows what it finished; results.json, summary.md, junit.xml and
+ * index.html are written at the end, also for an interrupted run (what did not run is
+ * marked so).
  */
 import { readFileSync } from "node:fs";
 import { appendFile, cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { runId } from "../environment/labels.ts";
-import { renderMarkdown } from "../report/markdown.ts";
+import { compareWithPrevious, previousResultsPath } from "../report/compare.ts";
+import { renderHtml } from "../report/html.ts";
+import { renderJunit } from "../report/junit.ts";
+import { logExcerpt } from "../report/log-excerpt.ts";
+import { comparisonMarkdown, renderMarkdown } from "../report/markdown.ts";
 import { RESULTS_SCHEMA_VERSION, type ResultRecord, type ResultsDocument, type ScenarioRecord, type VersionRecord } from "../report/model.ts";
 import { resultRecord } from "../report/records.ts";
 import { VERDICT_KINDS } from "../scenario/judge/verdict.ts";
@@ -31,13 +36,15 @@ export class RunRecorder {
     readonly dir: string,
     private readonly reportsRoot: string,
     private readonly startedAt: Date,
+    private readonly previous: string | undefined,
   ) {}
 
-  static async create(reportsRoot: string): Promise<RunRecorder> {
+  /** `previous`: the results.json to compare with (default: the newest other run in `reportsRoot`). */
+  static async create(reportsRoot: string, options: { previous?: string } = {}): Promise<RunRecorder> {
     const startedAt = new Date();
     const dir = join(reportsRoot, `${startedAt.toISOString().replace(/[:.]/g, "-")}-${runId()}`);
     await mkdir(dir, { recursive: true });
-    return new RunRecorder(dir, reportsRoot, startedAt);
+    return new RunRecorder(dir, reportsRoot, startedAt, options.previous);
   }
 
   /** Records one judged scenario: its daemons' logs as files, then a line of results.ndjson. */
@@ -59,7 +66,7 @@ export class RunRecorder {
     return record;
   }
 
-  /** Writes results.json and summary.md, and mirrors the folder to reports/latest. */
+  /** Writes results.json, summary.md (with the change since the previous run), junit.xml and index.html, and mirrors the folder to reports/latest. */
   async finish(parts: {
     versions: readonly VersionRecord[];
     scenarios: readonly ScenarioRecord[];
@@ -86,7 +93,10 @@ export class RunRecorder {
       counts,
     };
     await writeFile(join(this.dir, "results.json"), `${JSON.stringify(doc, null, 2)}\n`);
-    await writeFile(join(this.dir, "summary.md"), renderMarkdown(doc));
+    const comparison = await compareWithPrevious(doc, this.previous ?? (await previousResultsPath(this.reportsRoot, this.dir)));
+    await writeFile(join(this.dir, "summary.md"), renderMarkdown(doc, { preface: comparisonMarkdown(comparison) }));
+    await writeFile(join(this.dir, "junit.xml"), renderJunit(doc));
+    await writeFile(join(this.dir, "index.html"), renderHtml(doc, { comparison, logExcerpt: (log) => logExcerpt(this.dir, log) }));
     const latest = join(this.reportsRoot, "latest");
     await rm(latest, { recursive: true, force: true });
     await cp(this.dir, latest, { recursive: true });
