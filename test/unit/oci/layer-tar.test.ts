@@ -124,8 +124,12 @@ describe("listLayerEntries", () => {
   });
 
   it("refuses a layer whose bytes contradict its media type", async () => {
-    await expect(listLayerEntries(tar, MediaType.ociLayerTarGzip)).rejects.toMatchObject({ code: "LAYER_FORMAT_UNSUPPORTED" });
+    await expect(listLayerEntries(Buffer.alloc(1024, 1), MediaType.ociLayerTarGzip)).rejects.toMatchObject({ code: "LAYER_FORMAT_UNSUPPORTED" });
     await expect(listLayerEntries(zlib.gzipSync(tar), MediaType.ociLayerTar)).rejects.toBeInstanceOf(HarnessError);
+  });
+
+  it("reads an uncompressed tar labelled gzip, as docker push describes a base layer it did not upload", async () => {
+    await checkRoundTrip(tar, MediaType.dockerLayerTarGzip);
   });
 
   it("reads a zstd layer BuildKit wrote, on every supported Node", async () => {
