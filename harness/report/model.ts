@@ -115,7 +115,8 @@ const AttemptSchema = Obj({
 
 export const ResultSchema = Obj({
   scenario: Str(),
-  version: Str(),
+  version: Str("The builder the result is about, as the run names it: a BuildKit version, or dockerd:<engine build id>."),
+  buildkitVersion: Opt(Str("The BuildKit that built: the daemon's, or the one embedded in the engine.")),
   verdict: VerdictSchema,
   attempts: Type.Array(AttemptSchema),
   wallMs: Type.Number(),

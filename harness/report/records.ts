@@ -114,7 +114,10 @@ export function resultRecord(result: ScenarioResult, logPath: (attempt: number, 
   const v = result.verdict;
   return {
     scenario: result.scenario.id,
-    version: result.buildkitVersion,
+    // The run's name for the builder: a BuildKit version, or dockerd:<engine>, whose
+    // embedded BuildKit may be the same version as a standalone daemon's column.
+    version: result.builder.id,
+    buildkitVersion: result.buildkitVersion,
     verdict: { kind: v.kind, loud: v.loud, reason: v.reason, ...(v.bugs ? { bugs: [...v.bugs] } : {}), ...(v.fault ? { fault: { ...v.fault } } : {}) },
     attempts,
     wallMs: result.wallMs,

@@ -49,7 +49,7 @@ export class RunRecorder {
 
   /** Records one judged scenario: its daemons' logs as files, then a line of results.ndjson. */
   async add(result: ScenarioResult): Promise<ResultRecord> {
-    const logDir = join("logs", safe(result.buildkitVersion), safe(result.scenario.id));
+    const logDir = join("logs", safe(result.builder.id), safe(result.scenario.id));
     const paths: string[][] = [];
     for (const [i, attempt] of result.attempts.entries()) {
       paths.push([]);
