@@ -306,7 +306,8 @@ const KnownBug = Type.Object(
     explains: Type.Array(Explained, {
       minItems: 1,
       maxItems: 20,
-      description: "The assertions this bug makes fail; every other assertion must hold on these versions.",
+      description:
+        "The assertions this bug makes fail; every other assertion must hold on these versions. An assertion may be named again with another actualContains: either symptom then counts.",
     }),
     racy: Type.Optional(
       Type.Object(
