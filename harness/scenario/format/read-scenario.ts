@@ -597,6 +597,10 @@ class ScenarioReader {
       if (!this.imageNames.has(a.image)) this.problem(`${at}.image`, `no base image named "${a.image}" (known: ${[...this.imageNames].join(", ")})`);
       return target && { ...base, kind: "layer-from-base", target, layer: a.layer, image: a.image, baseLayer: a.baseLayer ?? a.layer };
     }
+    if (doc["output-readable"]) {
+      const target = on(doc["output-readable"]);
+      return target && { ...base, kind: "output-readable", target };
+    }
     if (doc.annotation) {
       const a = doc.annotation;
       const target = on(a);

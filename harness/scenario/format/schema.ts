@@ -246,6 +246,10 @@ const assertionKinds = {
     },
     "The result carries a base image's layer unchanged: the same blob digest, size and media type.",
   ),
+  "output-readable": Body(
+    OnBuild,
+    "The output holds a complete image: the archive, layout or pushed image has every document and blob its index names, so OCI tools can read it.",
+  ),
   annotation: Body(
     {
       ...OnBuild,
