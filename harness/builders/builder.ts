@@ -8,12 +8,10 @@ import type { StepResult } from "../buildkit/progress/step.ts";
 import type { StartedRegistry } from "../environment/registry-container.ts";
 import type { HarnessError } from "../errors.ts";
 import type { Platform } from "../oci/types.ts";
-import type { BuildStep } from "../scenario/model.ts";
+import type { BuilderKind, BuildStep } from "../scenario/model.ts";
 import type { DaemonExit, DaemonRecord } from "../scenario/observation.ts";
 import type { BuildPaths, PlannedOutput } from "../scenario/run/request.ts";
 import type { TemplateContext } from "../scenario/template.ts";
-
-export type BuilderKind = "buildkitd" | "dockerd";
 
 export interface BuilderIdentity {
   readonly kind: BuilderKind;
@@ -64,9 +62,9 @@ export interface ScenarioBuilder {
   build(step: BuildStep, sequence: number, ctx: TemplateContext, paths: BuildPaths, signal: AbortSignal): Promise<BuilderBuild>;
   /** Drops the build cache (buildctl prune / docker builder prune). */
   prune(all: boolean): Promise<void>;
-  /** Removes an image from the engine's local store (engines only). */
-  removeImage(reference: string): Promise<void>;
-  /** Pulls an image into the engine's local store (engines only). */
-  pull(reference: string): Promise<void>;
+  /** Removes an image from the engine's local store; says what happened, for the report. */
+  removeImage(reference: string): Promise<string>;
+  /** Pulls an image into the engine's local store; says what happened, for the report. */
+  pull(reference: string): Promise<string>;
   stop(): Promise<void>;
 }

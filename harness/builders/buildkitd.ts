@@ -82,12 +82,14 @@ export class BuildkitdBuilder implements ScenarioBuilder {
     await this.buildctl().prune({ all });
   }
 
-  removeImage(reference: string): Promise<void> {
-    return Promise.reject(new HarnessError("SCENARIO_INVALID", `a standalone buildkitd has no local image store to remove ${reference} from`));
+  // A standalone buildkitd keeps no local images and resolves every image at build time:
+  // the state these steps establish on an engine always holds here.
+  removeImage(reference: string): Promise<string> {
+    return Promise.resolve(`${reference}: a standalone buildkitd has no local image store (nothing to do)`);
   }
 
-  pull(reference: string): Promise<void> {
-    return Promise.reject(new HarnessError("SCENARIO_INVALID", `a standalone buildkitd has no local image store to pull ${reference} into`));
+  pull(reference: string): Promise<string> {
+    return Promise.resolve(`${reference}: a standalone buildkitd has no local image store (nothing to do)`);
   }
 
   stop(): Promise<void> {

@@ -7,7 +7,10 @@ const EXIT = { invalidInput: 2, infrastructure: 3, harnessBug: 4 } as const;
 
 /** The exit status for an error that ended a command: 2 invalid input, 3 infrastructure, 4 a harness bug. */
 function exitCodeOf(err: unknown): number {
-  if (err instanceof HarnessError) return err.code === "SCENARIO_INVALID" || err.code === "UNKNOWN_BUILDKIT_VERSION" ? EXIT.invalidInput : EXIT.infrastructure;
+  if (err instanceof HarnessError)
+    return err.code === "SCENARIO_INVALID" || err.code === "UNKNOWN_BUILDKIT_VERSION" || err.code === "UNKNOWN_DOCKERD_BUILD"
+      ? EXIT.invalidInput
+      : EXIT.infrastructure;
   if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) return EXIT.invalidInput;
   return EXIT.harnessBug;
 }

@@ -4,8 +4,10 @@ import { exitAfterInterruption, sweepOrphans } from "../environment/cleanup.ts";
 import { runId } from "../environment/labels.ts";
 import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
+import { DOCKERD_BUILDS, lookupDockerdBuild } from "../provision/dockerd-builds.ts";
 import { ensureEngine } from "../provision/engine.ts";
 import { defaultVersion, lookupVersion, supportedVersions } from "../provision/versions.ts";
+import { DOCKERD_PREFIX } from "../run/dockerd-session.ts";
 import { runMatrix } from "../run/matrix.ts";
 import { type Corpus, loadCorpus } from "../scenario/load.ts";
 import { runCommand } from "./entry.ts";
@@ -20,11 +22,11 @@ const EXIT = { ok: 0, attention: 1, invalidInput: 2, infrastructure: 3, harnessB
 const USAGE = `usage: npm run repro -- <command> [options]
 
 commands:
-  run [--version vX.Y.Z]... [--scenario ID]... [--scenarios DIR] [--reports DIR]
+  run [--version vX.Y.Z|dockerd:ID]... [--scenario ID]... [--scenarios DIR] [--reports DIR]
                                                  run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/
   list [--scenarios DIR]                         list scenarios
   validate [--scenarios DIR]                     load every scenario and report problems (runs nothing)
-  versions                                       list known BuildKit versions and how each is provisioned
+  versions                                       list known BuildKit versions and dockerd engines, and how each is provisioned
   ensure-engine                                  make sure a Docker engine answers (starts one on Debian/Ubuntu as root)
 `;
 
@@ -43,7 +45,9 @@ async function run(args: string[]): Promise<number> {
     },
   });
   // Every version is checked before the first one starts.
-  const versions = (values.version ?? [defaultVersion()]).map((v) => lookupVersion(v).version);
+  const versions = (values.version ?? [defaultVersion()]).map((v) =>
+    v.startsWith(DOCKERD_PREFIX) ? `${DOCKERD_PREFIX}${lookupDockerdBuild(v.slice(DOCKERD_PREFIX.length)).id}` : lookupVersion(v).version,
+  );
   const root = values.scenarios ? resolve(values.scenarios) : SCENARIOS;
   const corpus = loadCorpus(root);
   reportInvalid(corpus);
@@ -65,7 +69,9 @@ async function run(args: string[]): Promise<number> {
     invalid: wanted.length > 0 ? [] : corpus.invalid,
     reportsRoot: values.reports ? resolve(values.reports) : REPORTS,
     onResult: (r) =>
-      process.stderr.write(`[verdict] ${r.scenario.id} on ${r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`),
+      process.stderr.write(
+        `[verdict] ${r.scenario.id} on ${r.builder.kind === "dockerd" ? `${r.builder.id} (BuildKit ${r.buildkitVersion})` : r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`,
+      ),
   });
   if (interrupted()) {
     process.stdout.write(`interrupted; what finished is in ${dir}/results.json\n`);
@@ -73,7 +79,9 @@ async function run(args: string[]): Promise<number> {
   }
   process.stdout.write(`report: ${dir}/results.json and summary.md (also in reports/latest)\n`);
   for (const v of document.versions)
-    process.stdout.write(`BuildKit ${v.version} (${v.status}): ${v.buildkit?.description ?? v.fault?.message ?? "not provisioned"}\n`);
+    process.stdout.write(
+      `${v.builder?.kind === "dockerd" ? v.version : `BuildKit ${v.version}`} (${v.status}): ${v.builder?.origin ?? v.buildkit?.description ?? v.fault?.message ?? "not provisioned"}\n`,
+    );
   const counts = Object.entries(document.counts).filter(([, n]) => n > 0);
   process.stdout.write(`verdicts: ${counts.map(([k, n]) => `${n} ${k}`).join(", ")}\n`);
   const loud = document.results.filter((r) => r.verdict.loud);
@@ -112,6 +120,10 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(
           `${v.version}${v.version === defaultVersion() ? " (default)" : ""}\t${v.officialDigest ? `official moby/buildkit:${v.version}@${v.officialDigest}, else local build` : "unpinned: local build from the Go module"}\n`,
         );
+      }
+      for (const b of DOCKERD_BUILDS) {
+        const from = b.kind === "debian" ? `Debian ${b.suite}'s docker.io` : `${b.module}@${b.version}, built from the Go module`;
+        process.stdout.write(`${DOCKERD_PREFIX}${b.id}\t${from}; its embedded BuildKit is read from the binary when the image is made\n`);
       }
       return EXIT.ok;
     case "ensure-engine": {

@@ -12,7 +12,8 @@ export interface EngineBuildRequest {
   readonly dockerfile?: string;
   /**
    * Dockerfile text to add to the context under `dockerfile`, for a Dockerfile that lives
-   * outside it. It is then part of the context, as when `docker build .` finds it there.
+   * outside it (`docker build -f ../Dockerfile .`): the context must then have no
+   * .dockerignore, which is written to exclude the Dockerfile, as the CLI does.
    */
   readonly dockerfileContent?: string;
   readonly tags?: readonly string[];

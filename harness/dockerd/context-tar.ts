@@ -42,7 +42,13 @@ export function packContext(dir: string, extra: readonly ExtraFile[] = []): Node
     .then(() => {
       for (const file of extra) {
         if (taken.has(file.name)) {
-          throw new HarnessError("SCENARIO_INVALID", `The build context ${dir} already has ${file.name}; the Dockerfile cannot be added under that name.`);
+          throw new HarnessError(
+            "SCENARIO_INVALID",
+            `The build context ${dir} already has ${file.name}, which the harness writes for a dockerd build.`,
+            file.name === ".dockerignore"
+              ? "dockerd builds here do not apply a context's own .dockerignore yet; run this scenario on buildkitd only."
+              : "Rename that file in the scenario's context.",
+          );
         }
         pack.entry({ name: file.name, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 }, file.content);
       }

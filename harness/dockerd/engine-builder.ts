@@ -59,17 +59,18 @@ export class EngineBuilder {
   }
 
   /** Reads a streamed response to its end, within `timeoutMs`. */
-  private async readStream(stream: NodeJS.ReadableStream, timeoutMs: number, what: string): Promise<string> {
+  private async readStream(stream: NodeJS.ReadableStream, timeoutMs: number, what: string, signal?: AbortSignal): Promise<string> {
+    const stop = signal ? AbortSignal.any([interruption.signal, signal]) : interruption.signal;
     const chunks: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         (stream as unknown as { destroy?: (e: Error) => void }).destroy?.(new Error(`timed out after ${timeoutMs / 1000} s`));
       }, timeoutMs);
       const onAbort = () => (stream as unknown as { destroy?: (e: Error) => void }).destroy?.(new Error("interrupted"));
-      interruption.signal.addEventListener("abort", onAbort, { once: true });
+      stop.addEventListener("abort", onAbort, { once: true });
       const done = (err?: Error) => {
         clearTimeout(timer);
-        interruption.signal.removeEventListener("abort", onAbort);
+        stop.removeEventListener("abort", onAbort);
         if (err) reject(err);
         else resolve();
       };
@@ -77,16 +78,26 @@ export class EngineBuilder {
       stream.on("end", () => done());
       stream.on("error", (e: Error) => done(e));
     }).catch((err: unknown) => {
-      if (interruption.signal.aborted) throw new HarnessError("INTERRUPTED", `${what} was interrupted`);
+      if (signal?.aborted && signal.reason instanceof HarnessError) throw signal.reason;
+      if (stop.aborted) throw new HarnessError("INTERRUPTED", `${what} was interrupted`);
       throw this.unreachable(what, err);
     });
     return Buffer.concat(chunks).toString("utf8");
   }
 
-  async build(req: EngineBuildRequest, options: { timeoutMs?: number } = {}): Promise<EngineBuildResult> {
+  async build(req: EngineBuildRequest, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<EngineBuildResult> {
     const query = buildQuery(req);
     const dockerfile = query.dockerfile as string;
-    const extra = req.dockerfileContent === undefined ? [] : [{ name: dockerfile, content: req.dockerfileContent }];
+    // As the docker CLI sends a Dockerfile from outside the context: added to the tar and,
+    // with .dockerignore itself, listed in .dockerignore. (The CLI applies a context's own
+    // .dockerignore on the client, which packContext does not: such contexts are refused.)
+    const extra =
+      req.dockerfileContent === undefined
+        ? []
+        : [
+            { name: dockerfile, content: req.dockerfileContent },
+            { name: ".dockerignore", content: `.dockerignore\n${dockerfile}\n` },
+          ];
     const started = Date.now();
     let stream: NodeJS.ReadableStream;
     try {
@@ -104,7 +115,7 @@ export class EngineBuilder {
         rawStream: "",
       };
     }
-    const rawStream = await this.readStream(stream, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "POST /build");
+    const rawStream = await this.readStream(stream, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "POST /build", options.signal);
     return { ...parseEngineBuildStream(rawStream), wallMs: Date.now() - started, query, command: dockerBuildCommand(req), rawStream };
   }
 
@@ -120,13 +131,13 @@ export class EngineBuilder {
     }
   }
 
-  /** `docker builder prune --all --force`: the builder's whole cache, not only dangling records. */
-  async pruneBuilderCache(): Promise<PruneResult> {
+  /** `docker builder prune --force [--all]`: with all, the builder's whole cache, not only dangling records. */
+  async pruneBuilderCache(opts: { all?: boolean } = { all: true }): Promise<PruneResult> {
     try {
       // dockerode's pruneBuilder sends no query, and `all` (API 1.39+) is the point here.
       const out = await new Promise<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>((resolve, reject) => {
         this.client.modem.dial(
-          { path: "/build/prune?", method: "POST", options: { all: "true" }, statusCodes: { 200: true, 500: "server error" } },
+          { path: "/build/prune?", method: "POST", options: { all: String(opts.all ?? true) }, statusCodes: { 200: true, 500: "server error" } },
           (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as { CachesDeleted?: string[] | null; SpaceReclaimed?: number })),
         );
       });

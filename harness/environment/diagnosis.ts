@@ -6,7 +6,7 @@
  */
 import type { MachineDiagnosis } from "../builders/builder.ts";
 import { HarnessError } from "../errors.ts";
-import type { DaemonExit } from "../scenario/observation.ts";
+import type { DaemonExit, DaemonRecord } from "../scenario/observation.ts";
 import { type ContainerFate, containerFate, containerLog, killed, panicOf } from "./container-fate.ts";
 import { describeUse, hostNearlyOutOfSpace, hostSpace, nearlyFull, type SpaceUse } from "./space.ts";
 
@@ -21,6 +21,14 @@ export interface DiagnosisProbe {
   spaces(): Promise<readonly (SpaceUse | undefined)[]>;
   /** What to raise when a capped filesystem fills. */
   readonly spaceHint: string;
+}
+
+/** A daemon's log and, once it stopped, how it ended. */
+export async function daemonRecord(containerId: string): Promise<DaemonRecord> {
+  const fate = await containerFate(containerId);
+  const { log: text, truncated } = await containerLog(containerId);
+  const exit = fate.running ? undefined : daemonExit(fate, text);
+  return { container: containerId.slice(0, 12), log: text, logTruncated: truncated, ...(exit ? { exit } : {}) };
 }
 
 export function daemonExit(fate: ContainerFate, log: string): DaemonExit {

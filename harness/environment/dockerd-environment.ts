@@ -5,6 +5,7 @@
  * sweeps of cleanup.ts remove it after a crash too.
  */
 import type { StartedNetwork } from "testcontainers";
+import type { MachineDiagnosis } from "../builders/builder.ts";
 import { EngineBuilder } from "../dockerd/engine-builder.ts";
 import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
@@ -13,12 +14,16 @@ import { type DockerdImage, provisionDockerdImage } from "../provision/dockerd-i
 import { type EngineInfo, ensureEngine } from "../provision/engine.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { provisionRegistryImage } from "../provision/registry-image.ts";
+import type { DaemonRecord } from "../scenario/observation.ts";
+import { withTimeout } from "../timeouts.ts";
 import { removeRunOnSignal, sweepOrphans, sweepRun } from "./cleanup.ts";
-import { type ImageStoreChoice, type StartedDockerd, startDockerd } from "./dockerd-container.ts";
+import { daemonRecord, diagnoseFailure } from "./diagnosis.ts";
+import { DOCKERD_DATA_ROOT, type ImageStoreChoice, type StartedDockerd, startDockerd } from "./dockerd-container.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
 import { type StartedRegistry, startRegistry } from "./registry-container.ts";
+import { containerSpace } from "./space.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // as in environment.ts: cleanup.ts does Ryuk's job
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
@@ -40,16 +45,59 @@ export interface StartedEngine {
 
 export class DockerdEnvironment implements AsyncDisposable {
   private stopped = false;
+  /** Records of engines replaced since the last takeDaemonRecords. */
+  private retired: DaemonRecord[] = [];
 
   private constructor(
     readonly description: DockerdEnvironmentDescription,
     readonly network: StartedNetwork,
-    readonly registry: StartedRegistry,
+    private currentRegistry: StartedRegistry,
     private current: StartedEngine,
   ) {}
 
   get engine(): StartedEngine {
     return this.current;
+  }
+
+  get registry(): StartedRegistry {
+    return this.currentRegistry;
+  }
+
+  /** Replaces the registry with an empty one under the same name, which the engine already trusts. */
+  async freshRegistry(): Promise<StartedRegistry> {
+    await this.currentRegistry.container.stop({ timeout: 0 }).catch(() => undefined);
+    this.currentRegistry = await withTimeout("environmentStart", "Starting a fresh registry", startRegistry(this.description.registryImage, this.network));
+    return this.currentRegistry;
+  }
+
+  /** The engines replaced since the last call, and the current one's log so far. */
+  async takeDaemonRecords(): Promise<DaemonRecord[]> {
+    const records = [...this.retired, await daemonRecord(this.current.daemon.container.getId())];
+    this.retired = [];
+    return records;
+  }
+
+  /** After a failed build: did the engine die (a crash, a finding), or was it the machine (a fault)? */
+  diagnose(evidence: string | undefined): Promise<MachineDiagnosis> {
+    const { daemon } = this.current;
+    return diagnoseFailure(
+      {
+        daemonName: "the dockerd engine",
+        daemonContainerId: daemon.container.getId(),
+        daemonAnswers: () =>
+          withTimeout("environmentStart", "Asking the engine for its version", daemon.client.version()).then(
+            () => true,
+            () => false,
+          ),
+        registryUrl: this.currentRegistry.urlFromHost,
+        spaces: async () => [
+          await containerSpace(daemon.container, DOCKERD_DATA_ROOT, "the engine's data root"),
+          await containerSpace(this.currentRegistry.container, "/var/lib/registry", "the registry's storage"),
+        ],
+        spaceHint: "Free space on the host; the engine's data root is a capped tmpfs.",
+      },
+      evidence,
+    );
   }
 
   static async start(buildId: string, opts: { imageStore?: ImageStoreChoice } = {}): Promise<DockerdEnvironment> {
@@ -79,8 +127,9 @@ export class DockerdEnvironment implements AsyncDisposable {
 
   /** Replaces the engine with one whose data root is empty; the registry keeps its content. */
   async freshEngine(): Promise<StartedEngine> {
+    this.retired.push(await daemonRecord(this.current.daemon.container.getId()));
     await this.current.daemon.container.stop();
-    this.current = await startEngine(this.description, this.network, this.registry);
+    this.current = await withTimeout("environmentStart", "Starting a fresh dockerd", startEngine(this.description, this.network, this.currentRegistry));
     return this.current;
   }
 
@@ -88,7 +137,7 @@ export class DockerdEnvironment implements AsyncDisposable {
     if (this.stopped || interrupted()) return;
     this.stopped = true;
     const errors: unknown[] = [];
-    for (const step of [() => this.current.daemon.container.stop(), () => this.registry.container.stop(), () => this.network.stop()]) {
+    for (const step of [() => this.current.daemon.container.stop(), () => this.currentRegistry.container.stop(), () => this.network.stop()]) {
       await step().catch((err: unknown) => errors.push(err));
     }
     await sweepRun(runId()).catch((err: unknown) => errors.push(err));

@@ -13,8 +13,8 @@ import { withTimeout } from "../timeouts.ts";
 import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
 import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
 import { removeRunOnSignal, sweepOrphans, sweepRun } from "./cleanup.ts";
-import { containerFate, containerLog } from "./container-fate.ts";
-import { type DiagnosisProbe, daemonExit, diagnoseFailure, registryAnswers } from "./diagnosis.ts";
+import { containerFate } from "./container-fate.ts";
+import { type DiagnosisProbe, daemonRecord, diagnoseFailure, registryAnswers } from "./diagnosis.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
@@ -157,21 +157,13 @@ export class BuildkitEnvironment {
 
   /** Records the current daemon's log and fate, then removes it. */
   private async retireDaemon(): Promise<void> {
-    const id = this.current.container.getId();
-    const fate = await containerFate(id);
-    const { log: text, truncated } = await containerLog(id);
-    const exit = fate.running ? undefined : daemonExit(fate, text);
-    this.retired.push({ container: id.slice(0, 12), log: text, logTruncated: truncated, ...(exit ? { exit } : {}) });
+    this.retired.push(await daemonRecord(this.current.container.getId()));
     await this.current.container.stop({ timeout: 0 }).catch(() => undefined);
   }
 
   /** The daemons retired since the last call, and the current one's log so far. */
   async takeDaemonRecords(): Promise<DaemonRecord[]> {
-    const id = this.current.container.getId();
-    const fate = await containerFate(id);
-    const { log: text, truncated } = await containerLog(id);
-    const exit = fate.running ? undefined : daemonExit(fate, text);
-    const records = [...this.retired, { container: id.slice(0, 12), log: text, logTruncated: truncated, ...(exit ? { exit } : {}) }];
+    const records = [...this.retired, await daemonRecord(this.current.container.getId())];
     this.retired = [];
     return records;
   }

@@ -130,7 +130,16 @@ const ImageSourceSchema = Obj({
 });
 
 const VersionSchema = Obj({
-  version: Str(),
+  version: Str("What the run was asked for: a BuildKit version, or dockerd:<engine build id>."),
+  builder: Opt(
+    Obj({
+      kind: Enum(["buildkitd", "dockerd"]),
+      id: Str(),
+      buildkitVersion: Str("The BuildKit that builds: the daemon's, or the one embedded in the engine (from its binary)."),
+      engineVersion: Opt(Str("dockerd --version")),
+      origin: Str("Where the daemon or engine came from."),
+    }),
+  ),
   status: Enum(["ran", "provision-failed", "start-failed", "interrupted"]),
   fault: Opt(FaultSchema),
   buildkit: Opt(ImageSourceSchema),
@@ -152,6 +161,8 @@ const ScenarioSchema = Obj({
   knownBugs: Type.Array(
     Obj({
       versions: Str(),
+      builder: Opt(Enum(["buildkitd", "dockerd"])),
+      engine: Opt(Str()),
       status: Enum(["reproduces", "fixed"]),
       fixedIn: Opt(Str()),
       reference: Str(),

@@ -24,6 +24,8 @@ export function scenarioRecord(s: Scenario, projectRoot: string): ScenarioRecord
     folder: rel.startsWith("..") ? s.dir : rel,
     knownBugs: s.knownBugs.map((b) => ({
       versions: b.versions,
+      ...(b.builder ? { builder: b.builder } : {}),
+      ...(b.engine ? { engine: b.engine } : {}),
       status: b.status,
       ...(b.fixedIn ? { fixedIn: b.fixedIn } : {}),
       reference: b.reference,
@@ -82,7 +84,7 @@ function buildRecord(b: BuildObservation): BuildRecord {
 
 /** `logPath(attempt index, daemon index)` names where that daemon's log was written, relative to the report folder. */
 export function resultRecord(result: ScenarioResult, logPath: (attempt: number, daemon: number) => string): ResultRecord {
-  const explained = new Set(declaredBugs(result.scenario, result.buildkitVersion).flatMap((b) => b.explains.map((e) => e.assertion)));
+  const explained = new Set(declaredBugs(result.scenario, result.builder).flatMap((b) => b.explains.map((e) => e.assertion)));
   const attempts: AttemptRecord[] = result.attempts.map((a, i) => ({
     ...(a.observation.attempt !== undefined ? { attempt: a.observation.attempt } : {}),
     outcomes: a.outcomes.map((o) => ({

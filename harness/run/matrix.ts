@@ -10,6 +10,7 @@ import { scenarioRecord } from "../report/records.ts";
 import type { InvalidScenario } from "../scenario/load.ts";
 import type { Scenario } from "../scenario/model.ts";
 import type { ScenarioResult } from "../scenario/run/scenario.ts";
+import { DOCKERD_PREFIX, DockerdSession } from "./dockerd-session.ts";
 import { RunRecorder } from "./recorder.ts";
 import { VersionSession } from "./version-session.ts";
 
@@ -31,7 +32,7 @@ export async function runMatrix(opts: {
   const versions: VersionRecord[] = [];
   let engine: ResultsDocument["run"]["engine"];
   for (const version of opts.versions) {
-    const session = new VersionSession(version);
+    const session = version.startsWith(DOCKERD_PREFIX) ? new DockerdSession(version) : new VersionSession(version);
     if (!interrupted()) await session.open();
     try {
       for (const scenario of opts.scenarios) {

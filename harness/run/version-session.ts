@@ -17,7 +17,8 @@ import { faultOf, runScenario, type ScenarioResult } from "../scenario/run/scena
 
 /** A result for a scenario that did not run on this version, with why. */
 export function unrunResult(scenario: Scenario, version: string, verdict: Verdict): ScenarioResult {
-  const builder = { kind: "buildkitd" as const, id: version, buildkitVersion: version, origin: "(not started)" };
+  const kind = version.startsWith("dockerd:") ? ("dockerd" as const) : ("buildkitd" as const);
+  const builder = { kind, id: version, buildkitVersion: kind === "dockerd" ? "(unknown: the engine did not start)" : version, origin: "(not started)" };
   return { scenario, builder, buildkitVersion: version, verdict, attempts: [], wallMs: 0 };
 }
 

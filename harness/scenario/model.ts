@@ -13,6 +13,8 @@ export interface Scenario {
   readonly expectation: string;
   /** semver range of BuildKit versions the scenario applies to. */
   readonly applies: string;
+  /** The kinds of builder it runs on; on others it is not applicable. */
+  readonly builders: readonly BuilderKind[];
   /** Client features the steps use, each with the versions that have it; elsewhere the scenario is not applicable. */
   readonly requires: readonly Requirement[];
   /** Base images shipped in the folder, by the name `{{image:<name>}}` uses. */
@@ -26,6 +28,8 @@ export interface Scenario {
   readonly dir: string;
   readonly file: string;
 }
+
+export type BuilderKind = "buildkitd" | "dockerd";
 
 export interface Requirement {
   readonly feature: string;
@@ -51,6 +55,10 @@ export interface Explained {
  */
 export interface KnownBug {
   readonly versions: string;
+  /** Only on this kind of builder. */
+  readonly builder?: BuilderKind;
+  /** Only on dockerd engines whose own version is in this range. */
+  readonly engine?: string;
   readonly status: "reproduces" | "fixed";
   readonly fixedIn?: string;
   readonly reference: string;
@@ -60,7 +68,7 @@ export interface KnownBug {
   readonly note?: string;
 }
 
-export type Step = BuildStep | PruneStep | FreshBuilderStep | WaitStep | RepeatStep | EditStep;
+export type Step = BuildStep | PruneStep | FreshBuilderStep | ImageStoreStep | WaitStep | RepeatStep | EditStep;
 
 /** Attributes passed to buildctl as written (`key=value`); the harness adds the ones it controls. */
 export type Attributes = Readonly<Record<string, string>>;
@@ -109,6 +117,13 @@ export interface PruneStep {
 
 export interface FreshBuilderStep {
   readonly kind: "fresh-builder";
+}
+
+/** docker rmi / docker pull on a dockerd engine's local image store (nothing on a standalone buildkitd). */
+export interface ImageStoreStep {
+  readonly kind: "remove-image" | "pull";
+  /** Templated; in the test registry. */
+  readonly ref: string;
 }
 
 export interface WaitStep {

@@ -91,7 +91,7 @@ export interface BuildObservation {
 }
 
 export interface EventObservation {
-  readonly kind: "prune" | "fresh-builder" | "edit" | "wait";
+  readonly kind: "prune" | "fresh-builder" | "remove-image" | "pull" | "edit" | "wait";
   /** For edits: what changed, e.g. "write context/app.txt". */
   readonly detail?: string;
   readonly afterSequence: number;

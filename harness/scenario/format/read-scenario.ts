@@ -10,6 +10,7 @@ import { BASE_IMAGES } from "../../provision/base-images.ts";
 import type {
   Assertion,
   Attributes,
+  BuilderKind,
   BuildStep,
   CacheExport,
   CacheImport,
@@ -27,6 +28,7 @@ import type {
 } from "../model.ts";
 import { IMAGE_OUTPUT_TYPES } from "../model.ts";
 import { renderTemplate, type TemplateContext, templateProblems } from "../template.ts";
+import { dockerdBuildProblems } from "./dockerd-builds.ts";
 import { type ParsedDockerfile, parseDockerfile } from "./dockerfile.ts";
 import { dockerfileProblems, instructionsMatching } from "./dockerfile-policy.ts";
 import type { FolderListing } from "./folder.ts";
@@ -124,6 +126,7 @@ class ScenarioReader {
       tags: doc.tags ?? [],
       expectation: doc.expectation,
       applies,
+      builders: doc.builders ?? ["buildkitd"],
       requires: [...this.requires],
       images,
       knownBugs,
@@ -205,12 +208,22 @@ class ScenarioReader {
       switch (kind) {
         case "build": {
           const build = this.readBuild(body as BuildDocument, at, scope);
+          if (build && this.doc.builders?.includes("dockerd")) {
+            for (const p of dockerdBuildProblems(build)) this.problem(`${at}.${p.field}`, `${p.message} (the scenario runs on dockerd)`);
+            if (this.listing.entries.has(posix.join(build.context, ".dockerignore")))
+              this.problem(`${at}.context`, "has a .dockerignore, which dockerd builds here do not apply yet: run this scenario on buildkitd only");
+          }
           return build ? [build] : [];
         }
         case "prune":
           return [{ kind: "prune", all: (body as { all?: boolean } | null)?.all ?? false }];
         case "fresh-builder":
           return [{ kind: "fresh-builder" }];
+        case "remove-image":
+        case "pull": {
+          const ref = this.registryReference((body as { ref: string }).ref, `${at}.ref`, scope.inRepeat, "the image");
+          return ref === undefined ? [] : [{ kind, ref }];
+        }
         case "wait":
           return [{ kind: "wait", seconds: (body as { seconds: number }).seconds }];
         case "repeat": {
@@ -639,6 +652,11 @@ class ScenarioReader {
     if (doc.status === "reproduces" && doc.fixedIn !== undefined) this.problem(`${path}.fixedIn`, 'only goes with status "fixed"');
     if (doc.racy && doc.status !== "reproduces") this.problem(`${path}.racy`, 'only goes with status "reproduces"');
     if (doc.racy && doc.racy.atLeast > doc.racy.of) this.problem(`${path}.racy.of`, `must be ≥ atLeast (${doc.racy.atLeast}), found ${doc.racy.of}`);
+    const engine = doc.engine === undefined ? undefined : this.range(doc.engine, `${path}.engine`);
+    if (doc.engine !== undefined && doc.builder !== "dockerd")
+      this.problem(`${path}.engine`, "only goes with builder: dockerd (an engine version says nothing about a standalone buildkitd)");
+    if (doc.builder !== undefined && !(this.doc.builders ?? ["buildkitd"]).includes(doc.builder))
+      this.problem(`${path}.builder`, `"${doc.builder}" is not one of the scenario's builders (${(this.doc.builders ?? ["buildkitd"]).join(", ")})`);
     if (versions && doc.fixedIn && !semver.satisfies(doc.fixedIn, versions))
       this.problem(`${path}.fixedIn`, `${doc.fixedIn} is not in the entry's versions ${versions}`);
     const explains: Explained[] = doc.explains.map((e) => (typeof e === "string" ? { assertion: e } : e));
@@ -661,6 +679,8 @@ class ScenarioReader {
     if (this.problems.length > before || versions === undefined) return undefined;
     return {
       versions,
+      ...(doc.builder !== undefined ? { builder: doc.builder as BuilderKind } : {}),
+      ...(engine !== undefined ? { engine } : {}),
       status: doc.status as KnownBug["status"],
       ...(doc.fixedIn !== undefined ? { fixedIn: doc.fixedIn } : {}),
       reference: doc.reference,

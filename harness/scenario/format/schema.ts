@@ -131,6 +131,20 @@ const innerSteps = {
     },
   ),
   "fresh-builder": { ...Empty, description: "Replaces the daemon with one whose state is empty: a new CI runner." },
+  "remove-image": Type.Object(
+    { ref: Type.String({ minLength: 1, maxLength: 300, description: "An image in the test registry, e.g. {{registry}}/{{scenario}}:latest." }) },
+    {
+      additionalProperties: false,
+      description: "docker rmi --force: drops the image from a dockerd engine's local store. A standalone buildkitd has no image store: there it does nothing.",
+    },
+  ),
+  pull: Type.Object(
+    { ref: Type.String({ minLength: 1, maxLength: 300, description: "An image in the test registry." }) },
+    {
+      additionalProperties: false,
+      description: "docker pull into a dockerd engine's local store. A standalone buildkitd resolves images at build time: there it does nothing.",
+    },
+  ),
   wait: Type.Object(
     { seconds: Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.waitSeconds }) },
     { additionalProperties: false, description: "Waits, e.g. so that two builds cannot fall in the same wall-clock second." },
@@ -301,7 +315,9 @@ const Explained = Type.Union(
 
 const KnownBug = Type.Object(
   {
-    versions: Range("The BuildKit versions this entry is about."),
+    versions: Range("The BuildKit versions this entry is about (a dockerd builder's embedded BuildKit)."),
+    builder: Type.Optional(Type.Enum(["buildkitd", "dockerd"], { description: "Only on this kind of builder (default: every kind the scenario runs on)." })),
+    engine: Type.Optional(Range("Only on dockerd engines of these versions (the engine's own version, e.g. >=27.0.0 <27.2.0).")),
     status: Type.Enum(["reproduces", "fixed"], {
       description: "reproduces: the explained assertions are known to fail there (a pass is loud); fixed: documents the fix; there they must hold.",
     }),
@@ -341,6 +357,14 @@ export const ScenarioDocument = Type.Object(
     tags: Type.Optional(Type.Array({ ...Name, description: "A tag for filtering reports." }, { maxItems: 20 })),
     expectation: Text("What users expect BuildKit to do, in words.", 4000),
     applies: Type.Optional(Range("BuildKit versions the scenario makes sense on (features it needs); elsewhere it is not applicable.")),
+    builders: Type.Optional(
+      Type.Array(Type.Enum(["buildkitd", "dockerd"]), {
+        minItems: 1,
+        maxItems: 2,
+        uniqueItems: true,
+        description: "The kinds of builder the scenario runs on (default [buildkitd]); elsewhere it is not applicable.",
+      }),
+    ),
     images: Type.Optional(
       MapOf(
         expected(Type.String({ pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" }), "a base image name"),

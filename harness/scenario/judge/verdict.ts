@@ -7,7 +7,7 @@
  */
 import semver from "semver";
 import type { HarnessErrorCode } from "../../errors.ts";
-import type { Explained, KnownBug, Scenario } from "../model.ts";
+import type { BuilderKind, Explained, KnownBug, Scenario } from "../model.ts";
 import type { AssertionOutcome } from "./outcome.ts";
 
 export type VerdictKind = "pass" | "known-bug-reproduced" | "unexpected-pass" | "fail" | "inconclusive" | "not-applicable" | "infrastructure-error" | "not-run";
@@ -57,16 +57,42 @@ export function satisfies(version: string, range: string): boolean {
   return semver.satisfies(plainVersion(version), range, { includePrerelease: true });
 }
 
-/** Why the scenario does not apply to this version, or undefined when it does. */
-export function inapplicability(scenario: Scenario, version: string): string | undefined {
+/**
+ * What a result is about: a kind of builder and the BuildKit that builds (a dockerd's
+ * embedded one), plus the engine's own version for dockerd. A plain string is a
+ * standalone buildkitd of that version.
+ */
+export type BuildTarget = string | { readonly kind: BuilderKind; readonly buildkitVersion: string; readonly engineVersion?: string };
+
+function targetOf(on: BuildTarget): Exclude<BuildTarget, string> {
+  return typeof on === "string" ? { kind: "buildkitd", buildkitVersion: on } : on;
+}
+
+/** How messages name the target: "v0.34.0", or "dockerd 20.10.24 (BuildKit v0.8.4-…)". */
+export function targetName(on: BuildTarget): string {
+  const t = targetOf(on);
+  return t.kind === "buildkitd" ? t.buildkitVersion : `dockerd ${t.engineVersion ?? "?"} (BuildKit ${t.buildkitVersion})`;
+}
+
+/** Why the scenario does not apply to this builder and version, or undefined when it does. */
+export function inapplicability(scenario: Scenario, on: BuildTarget): string | undefined {
+  const { kind, buildkitVersion: version } = targetOf(on);
+  if (!scenario.builders.includes(kind)) return `the scenario runs on ${scenario.builders.join(" and ")} builders, not on ${kind}`;
   if (!satisfies(version, scenario.applies)) return `BuildKit ${version} is outside the scenario's range ${scenario.applies}`;
   const missing = scenario.requires.find((r) => !satisfies(version, r.versions));
   return missing ? `the scenario uses ${missing.feature}, which BuildKit has only on ${missing.versions}` : undefined;
 }
 
-/** The known bugs declared to reproduce on this version ("fixed" entries only document). */
-export function declaredBugs(scenario: Scenario, version: string): KnownBug[] {
-  return scenario.knownBugs.filter((b) => b.status === "reproduces" && satisfies(version, b.versions));
+/** The known bugs declared to reproduce on this builder and version ("fixed" entries only document). */
+export function declaredBugs(scenario: Scenario, on: BuildTarget): KnownBug[] {
+  const t = targetOf(on);
+  return scenario.knownBugs.filter(
+    (b) =>
+      b.status === "reproduces" &&
+      satisfies(t.buildkitVersion, b.versions) &&
+      (b.builder === undefined || b.builder === t.kind) &&
+      (b.engine === undefined || (t.engineVersion !== undefined && satisfies(t.engineVersion, b.engine))),
+  );
 }
 
 export function notApplicable(reason: string): Verdict {
@@ -123,8 +149,9 @@ function read(outcomes: readonly AssertionOutcome[], bugs: readonly KnownBug[]):
  * Judges the attempts of one scenario on one version. Several attempts run only where a
  * racy bug is declared ("reproduces in at least k of N").
  */
-export function judge(scenario: Scenario, version: string, attempts: readonly (readonly AssertionOutcome[])[]): Verdict {
-  const bugs = declaredBugs(scenario, version);
+export function judge(scenario: Scenario, on: BuildTarget, attempts: readonly (readonly AssertionOutcome[])[]): Verdict {
+  const bugs = declaredBugs(scenario, on);
+  const version = targetName(on);
   const refs = bugs.length > 0 ? { bugs: bugs.map((b) => b.reference) } : {};
   const readings = attempts.map((outcomes) => read(outcomes, bugs));
   const label = (i: number) => (attempts.length > 1 ? `attempt ${i + 1}: ` : "");

@@ -99,6 +99,13 @@ class Attempt {
           await this.builder.freshBuilder();
           this.event("fresh-builder", iteration, Date.now() - started);
           break;
+        case "remove-image":
+        case "pull": {
+          const ref = renderTemplate(step.ref, this.template(iteration));
+          const detail = await (step.kind === "pull" ? this.builder.pull(ref) : this.builder.removeImage(ref));
+          this.event(step.kind, iteration, Date.now() - started, detail);
+          break;
+        }
         case "wait":
           await new Promise((r) => setTimeout(r, step.seconds * 1000));
           this.event("wait", iteration, Date.now() - started, `${step.seconds} s`);

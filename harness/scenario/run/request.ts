@@ -42,7 +42,7 @@ function render(map: Readonly<Record<string, string>>, ctx: TemplateContext): Re
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, renderTemplate(v, ctx)]));
 }
 
-function inTestRegistry(reference: string, ctx: TemplateContext, what: string): string {
+export function inTestRegistry(reference: string, ctx: TemplateContext, what: string): string {
   if (!inRegistry(reference, ctx.registry)) {
     throw new HarnessError(
       "SCENARIO_INVALID",

@@ -77,10 +77,10 @@ export async function runScenario(scenario: Scenario, builder: ScenarioBuilder):
     attempts,
     wallMs: Date.now() - started,
   });
-  const why = inapplicability(scenario, version);
+  const why = inapplicability(scenario, builder.identity);
   if (why) return finish(notApplicable(why));
   // Enough attempts for every racy bug declared here to show as often as it must.
-  const count = Math.max(1, ...declaredBugs(scenario, version).map((b) => b.racy?.of ?? 1));
+  const count = Math.max(1, ...declaredBugs(scenario, builder.identity).map((b) => b.racy?.of ?? 1));
   const { signal, dispose } = scenarioSignal(scenario.id);
   const attempts: JudgedAttempt[] = [];
   try {
@@ -94,6 +94,9 @@ export async function runScenario(scenario: Scenario, builder: ScenarioBuilder):
           error === undefined ? await explainDifferences(outcomes, observation, new RegistryClient(builder.registry.urlFromHost), builder.platform) : outcomes,
       });
       if (error !== undefined) {
+        // Whatever a signal made fail (buildctl canceled, a stream cut), the reason is the signal.
+        if (interruption.signal.aborted)
+          return finish(notRun({ code: "INTERRUPTED", message: `interrupted (${String(interruption.signal.reason)})` }), attempts);
         const fault = faultOf(error);
         return finish(fault.code === "INTERRUPTED" ? notRun(fault) : infrastructureError(fault), attempts);
       }
@@ -101,7 +104,7 @@ export async function runScenario(scenario: Scenario, builder: ScenarioBuilder):
     return finish(
       judge(
         scenario,
-        version,
+        builder.identity,
         attempts.map((a) => a.outcomes),
       ),
       attempts,

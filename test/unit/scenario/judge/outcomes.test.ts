@@ -18,6 +18,7 @@ function scenario(assertions: Assertion[], knownBugs: Scenario["knownBugs"] = []
     tags: [],
     expectation: "e",
     applies: ">=0.10.0",
+    builders: ["buildkitd"],
     requires: [],
     images: [],
     knownBugs,

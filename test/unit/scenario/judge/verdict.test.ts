@@ -32,6 +32,7 @@ function scenario(knownBugs: readonly KnownBug[] = [], extra: Partial<Scenario> 
     tags: [],
     expectation: "e",
     applies: ">=0.10.0",
+    builders: ["buildkitd"],
     requires: [],
     images: [],
     knownBugs,

@@ -1,0 +1,78 @@
+/**
+ * One dockerd engine's part of a run (ids "dockerd:<build id>", e.g. dockerd:debian-bookworm):
+ * make its image, start an isolated engine with a registry, run scenarios on it one after
+ * another, stop it. The dockerd counterpart of VersionSession, with the same promises: an
+ * engine that cannot be made or started gives its scenarios infrastructure-error results.
+ */
+import { DockerdBuilder, dockerdIdentity } from "../builders/dockerd.ts";
+import { DockerdEnvironment } from "../environment/dockerd-environment.ts";
+import { interrupted } from "../interruption.ts";
+import { log } from "../log.ts";
+import type { EngineInfo } from "../provision/engine.ts";
+import type { VersionRecord } from "../report/model.ts";
+import { imageSourceRecord } from "../report/records.ts";
+import { type Fault, infrastructureError, notRun } from "../scenario/judge/verdict.ts";
+import type { Scenario } from "../scenario/model.ts";
+import { faultOf, runScenario, type ScenarioResult } from "../scenario/run/scenario.ts";
+import { unrunResult } from "./version-session.ts";
+
+export const DOCKERD_PREFIX = "dockerd:";
+
+const INTERRUPTED: Fault = { code: "INTERRUPTED", message: "the run was interrupted before this scenario" };
+
+export class DockerdSession {
+  private env: DockerdEnvironment | undefined;
+  private startFault: Fault | undefined;
+  private startedMs = 0;
+
+  constructor(readonly version: string) {}
+
+  private get buildId(): string {
+    return this.version.slice(DOCKERD_PREFIX.length);
+  }
+
+  async open(): Promise<void> {
+    const started = Date.now();
+    try {
+      this.env = await DockerdEnvironment.start(this.buildId);
+      this.startedMs = Date.now() - started;
+    } catch (err) {
+      if (interrupted()) return;
+      this.startFault = faultOf(err);
+      log("run", `dockerd ${this.buildId} could not be made or started: ${this.startFault.message}`);
+    }
+  }
+
+  get record(): VersionRecord {
+    const env = this.env;
+    const status = this.startFault ? "start-failed" : interrupted() && !env ? "interrupted" : "ran";
+    return {
+      version: this.version,
+      status,
+      ...(this.startFault ? { fault: { ...this.startFault } } : {}),
+      ...(env
+        ? {
+            builder: { ...dockerdIdentity(env) },
+            buildkit: imageSourceRecord(env.description.dockerd.image),
+            registry: imageSourceRecord(env.description.registryImage),
+            privilege: env.description.privilege,
+            timings: { provisionMs: this.startedMs - env.engine.daemon.startToReadyMs, startToReadyMs: env.engine.daemon.startToReadyMs },
+          }
+        : {}),
+    };
+  }
+
+  get engine(): EngineInfo | undefined {
+    return this.env?.description.hostEngine;
+  }
+
+  async run(scenario: Scenario): Promise<ScenarioResult> {
+    if (interrupted()) return unrunResult(scenario, this.version, notRun(INTERRUPTED));
+    if (this.startFault || !this.env) return unrunResult(scenario, this.version, infrastructureError(this.startFault ?? INTERRUPTED));
+    return runScenario(scenario, new DockerdBuilder(this.env));
+  }
+
+  async close(): Promise<void> {
+    await this.env?.stop();
+  }
+}
