@@ -31,7 +31,7 @@ export async function daemonRecord(containerId: string): Promise<DaemonRecord> {
   return { container: containerId.slice(0, 12), log: text, logTruncated: truncated, ...(exit ? { exit } : {}) };
 }
 
-export function daemonExit(fate: ContainerFate, log: string): DaemonExit {
+function daemonExit(fate: ContainerFate, log: string): DaemonExit {
   const panic = panicOf(log);
   return { exitCode: fate.exitCode ?? -1, oomKilled: fate.oomKilled ?? false, ...(panic ? { panic } : {}) };
 }
@@ -41,7 +41,7 @@ export function daemonExit(fate: ContainerFate, log: string): DaemonExit {
  * killed can still show as running for a moment after its clients saw EOF, so one that does
  * not answer is watched until it shows as exited (or for 5 s).
  */
-export async function settledFate(probe: DiagnosisProbe): Promise<ContainerFate> {
+async function settledFate(probe: DiagnosisProbe): Promise<ContainerFate> {
   const fate = await containerFate(probe.daemonContainerId);
   if (!fate.running || (await probe.daemonAnswers())) return fate;
   for (let i = 0; i < 25; i++) {

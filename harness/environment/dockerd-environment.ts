@@ -85,10 +85,7 @@ export class DockerdEnvironment implements AsyncDisposable {
         daemonName: "the dockerd engine",
         daemonContainerId: daemon.container.getId(),
         daemonAnswers: () =>
-          withTimeout("environmentStart", "Asking the engine for its version", daemon.client.version()).then(
-            () => true,
-            () => false,
-          ),
+          Promise.race([daemon.client.version().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000).unref())]).catch(() => false),
         registryUrl: this.currentRegistry.urlFromHost,
         spaces: async () => [
           await containerSpace(daemon.container, DOCKERD_DATA_ROOT, "the engine's data root"),

@@ -68,7 +68,8 @@ export class DockerdSession {
 
   async run(scenario: Scenario): Promise<ScenarioResult> {
     if (interrupted()) return unrunResult(scenario, this.version, notRun(INTERRUPTED));
-    if (this.startFault || !this.env) return unrunResult(scenario, this.version, infrastructureError(this.startFault ?? INTERRUPTED));
+    if (this.startFault) return unrunResult(scenario, this.version, infrastructureError(this.startFault));
+    if (!this.env) return unrunResult(scenario, this.version, notRun(INTERRUPTED));
     return runScenario(scenario, new DockerdBuilder(this.env));
   }
 

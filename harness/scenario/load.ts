@@ -3,18 +3,20 @@ import { join, resolve } from "node:path";
 import YAML from "yaml";
 import { HarnessError } from "../errors.ts";
 import { inspectFolder, readTextFile } from "./format/folder.ts";
+import { LIMITS } from "./format/limits.ts";
 import { readScenario } from "./format/read-scenario.ts";
 import type { ScenarioDocument } from "./format/schema.ts";
-import { textProblems } from "./format/text.ts";
-import { type Problem, validateStructure } from "./format/validate.ts";
+import { printable, textProblems } from "./format/text.ts";
+import { fieldPath, type Problem, validateStructure } from "./format/validate.ts";
 import type { Scenario } from "./model.ts";
 
 export const SCENARIO_FILE = "scenario.yaml";
 
+/** The error for a scenario that does not load. Paths and problems come from the scenario, so control characters in them are printed escaped. */
 function invalid(file: string, problems: readonly Problem[]): HarnessError {
   return new HarnessError(
     "SCENARIO_INVALID",
-    `${file}:\n${problems.map((p) => `  - ${p.path || "(top level)"}: ${p.message}`).join("\n")}`,
+    `${printable(file)}:\n${problems.map((p) => `  - ${printable(p.path) || "(top level)"}: ${printable(p.message)}`).join("\n")}`,
     "Fix the fields named above (the format is described in scenarios/README.md); nothing of this scenario ran.",
   );
 }
@@ -34,14 +36,32 @@ export function loadScenario(dir: string): Scenario {
   try {
     doc = YAML.parse(read.text, { uniqueKeys: true, maxAliasCount: 50 });
   } catch (err) {
+    // A stack overflow is the parser's answer to nesting too deep to read.
+    if (err instanceof RangeError || /call stack/i.test((err as Error).message))
+      throw invalid(file, [{ path: "", message: `lists and mappings nest deeper than ${LIMITS.yamlDepth} levels` }]);
     // The first line names the problem and its position; later lines quote the file.
     throw invalid(file, [{ path: "", message: `not valid YAML: ${(err as Error).message.split("\n")[0]}` }]);
   }
+  const tooDeep = deeperThan(doc, LIMITS.yamlDepth);
+  if (tooDeep !== undefined) throw invalid(file, [{ path: tooDeep, message: `lists and mappings nest deeper than ${LIMITS.yamlDepth} levels` }]);
   const surface = [...textProblems(doc), ...validateStructure(doc)];
   if (surface.length > 0) throw invalid(file, surface);
   const result = readScenario(doc as ScenarioDocument, folder, listing);
   if ("problems" in result) throw invalid(file, result.problems);
   return result.scenario;
+}
+
+/** The field path of the first value nested deeper than `limit`, found without recursion (the checks after this recurse). */
+function deeperThan(doc: unknown, limit: number): string | undefined {
+  const stack: { value: unknown; depth: number; pointer: string }[] = [{ value: doc, depth: 0, pointer: "" }];
+  while (stack.length > 0) {
+    const { value, depth, pointer } = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (depth >= limit) return fieldPath(pointer) || "(top level)";
+    for (const [k, v] of Object.entries(value))
+      stack.push({ value: v, depth: depth + 1, pointer: `${pointer}/${k.replaceAll("~", "~0").replaceAll("/", "~1")}` });
+  }
+  return undefined;
 }
 
 /** Scenario folders under `root`: every folder holding a scenario.yaml, by name. */
@@ -93,7 +113,7 @@ export function loadCorpus(root: string): Corpus {
       const others = same.filter((o) => o !== s).map((o) => o.dir);
       invalidScenarios.push({
         dir: s.dir,
-        error: invalid(s.file, [{ path: "id", message: `"${id}" is also the id of ${others.join(", ")}; ids must be unique` }]),
+        error: invalid(s.file, [{ path: "id", message: `"${id}" is also the id of ${others.map(printable).join(", ")}; ids must be unique` }]),
       });
     }
   }

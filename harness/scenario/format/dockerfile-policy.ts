@@ -1,8 +1,9 @@
 /**
  * What a scenario's Dockerfile may make BuildKit fetch: only images in the test registry
  * (its base images, its own earlier builds) and its own build context. No frontend image
- * (`# syntax=`), no URL or git source, no variables in image names (the harness must know
- * every image before the build), no entitlements the harness never grants.
+ * (a syntax directive in any form the frontend reads), no URL or git source, no variables
+ * in image names (the harness must know every image before the build), no entitlements
+ * the harness never grants.
  */
 import { instructionText, mountFields, type ParsedDockerfile, splitFlags } from "./dockerfile.ts";
 import { inRegistry } from "./reference.ts";
@@ -17,10 +18,11 @@ const REMOTE_SOURCE = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@)/i;
 /** Problems with a templated Dockerfile, given the host builders reach the test registry at. */
 export function dockerfileProblems(dockerfile: ParsedDockerfile, registryHost: string): DockerfileProblem[] {
   const problems: DockerfileProblem[] = [];
-  if (dockerfile.directives.syntax !== undefined) {
+  if (dockerfile.syntaxLine !== undefined) {
     problems.push({
-      line: 1,
-      message: "a # syntax= directive makes BuildKit pull a frontend image; remove it (the harness uses the Dockerfile frontend built into buildkitd)",
+      line: dockerfile.syntaxLine,
+      message:
+        'a syntax directive (# syntax=, // syntax= or a JSON "syntax" key) makes BuildKit pull a frontend image; remove it (the harness uses the Dockerfile frontend built into buildkitd)',
     });
   }
   const stages = new Set<string>();
@@ -35,6 +37,11 @@ export function dockerfileProblems(dockerfile: ParsedDockerfile, registryHost: s
     const add = (message: string | undefined) => {
       if (message) problems.push({ line, message });
     };
+    // BuildKit unquotes flag values and reads --mount as CSV ("from=alpine" is a from):
+    // the checks below read them unquoted, so a quote could hide an image from them.
+    for (const [name, values] of flags) {
+      if (values.some((v) => /["']/.test(v))) add(`${keyword} --${name} has a quoted value; write it without quotes (--${name}=a,b=c)`);
+    }
     switch (keyword) {
       case "FROM": {
         const [image = "", as, name] = rest.split(/\s+/);

@@ -18,7 +18,40 @@ export interface Instruction {
 export interface ParsedDockerfile {
   /** Parser directives from the top of the file (`# syntax=…`, `# escape=…`, `# check=…`), lower-case keys. */
   readonly directives: Readonly<Record<string, string>>;
+  /** The 1-based line of a syntax directive in any form the frontend reads (see detectSyntax). */
+  readonly syntaxLine?: number;
   readonly instructions: readonly Instruction[];
+}
+
+const DIRECTIVE_BODY = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
+
+/**
+ * Where BuildKit's Dockerfile frontend would find a frontend image to pull
+ * (parser.DetectSyntax): after an optional `#!` first line, a `syntax` directive among the
+ * leading comment lines written `# syntax=…` or `// syntax=…`, or the "syntax" key of a
+ * Dockerfile that is a JSON object. Stricter than BuildKit, which stops at the first
+ * unknown directive: every leading directive line counts here.
+ */
+export function detectSyntax(text: string): number | undefined {
+  const body = text.replace(/^\uFEFF/, "");
+  const lines = body.split("\n").map((l) => l.replace(/\r$/, ""));
+  const start = lines[0]?.startsWith("#!") ? 1 : 0;
+  for (const comment of ["#", "//"]) {
+    for (let i = start; i < lines.length && lines[i]!.startsWith(comment); i++) {
+      const m = DIRECTIVE_BODY.exec(lines[i]!.slice(comment.length).trimStart());
+      if (!m) break;
+      if (m[1]!.toLowerCase() === "syntax") return i + 1;
+    }
+  }
+  for (const json of [body, lines.slice(start).join("\n")]) {
+    try {
+      const value: unknown = JSON.parse(json);
+      if (value !== null && typeof value === "object" && !Array.isArray(value) && "syntax" in value) return start + 1;
+    } catch {
+      // Not JSON: an ordinary Dockerfile.
+    }
+  }
+  return undefined;
 }
 
 const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.*?)\s*$/;
@@ -58,7 +91,8 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       i++;
     }
   }
-  return { directives, instructions };
+  const syntaxLine = detectSyntax(text);
+  return { directives, ...(syntaxLine !== undefined ? { syntaxLine } : {}), instructions };
 }
 
 /** Flags at the start of args (`--from=x --link`), and what follows them. */

@@ -3,12 +3,14 @@
  * folders, and symlinks that are relative and stay inside the folder. A FIFO would hang a
  * reader, a device or socket has no business in a build context, an absolute symlink can
  * point back at the contributor's own files (edits would then change them) or anywhere on
- * the host. Sizes are bounded. The same check runs again on the working copy a scenario
- * runs in.
+ * the host. A hard link is a file that also lives elsewhere (a git checkout never makes
+ * one), and a setuid or setgid file in the working copy would be one on the host. Sizes
+ * are bounded. The same check runs again on the working copy a scenario runs in.
  */
-import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { LIMITS } from "./limits.ts";
+import { codePoint, forbiddenInName, printable } from "./text.ts";
 import type { Problem } from "./validate.ts";
 
 export type EntryType = "file" | "directory" | "symlink";
@@ -36,11 +38,57 @@ export function isInside(root: string, path: string): boolean {
 
 const posix = (rel: string) => rel.split(sep).join("/");
 
+/**
+ * Why a symlink at `abs` may not stay, or undefined. Its target is read by the kernel one
+ * component at a time: `up/..` is the parent of wherever `up` leads, not the folder holding
+ * `up`, so a target is judged by its text only when it goes up (..) before naming anything.
+ */
+function symlinkProblem(root: string, abs: string): string | undefined {
+  const target = readlinkSync(abs);
+  if (isAbsolute(target)) return "is a symlink with an absolute target; use a relative target inside the scenario folder";
+  const parts = target.split("/").filter((p) => p !== "" && p !== ".");
+  const firstName = parts.findIndex((p) => p !== "..");
+  if (firstName !== -1 && parts.slice(firstName).includes("..")) {
+    return "is a symlink whose target has .. after a name (a folder on the way may itself be a symlink); write it as ../… followed by names only";
+  }
+  if (!isInside(root, resolve(dirname(abs), target))) return "is a symlink that leads outside the scenario folder";
+  try {
+    realpathSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP") return "is a symlink loop: following it never reaches a file or folder";
+  }
+  return undefined;
+}
+
+/** Why the permissions of an entry may not stay, or undefined. setgid on a folder only sets the group of new files (and is inherited from shared parents). */
+function modeProblem(st: Stats): string | undefined {
+  if ((st.mode & 0o4000) !== 0 || (st.isFile() && (st.mode & 0o2000) !== 0)) {
+    return "is setuid or setgid; the working copy would be too, on the host. Set such bits inside the image (RUN chmod u+s …) instead";
+  }
+  return undefined;
+}
+
+function rootProblem(root: string): string | undefined {
+  const bad = forbiddenInName(basename(root));
+  if (bad !== undefined) return `the folder's name contains the character ${codePoint(bad)} (control, bidirectional or a line break); rename it`;
+  let st: Stats;
+  try {
+    st = lstatSync(root);
+  } catch {
+    return "the scenario folder does not exist";
+  }
+  if (st.isSymbolicLink()) return "the scenario folder is a symlink; name the folder itself (a working copy of a symlink would be the original)";
+  if (!st.isDirectory()) return "is not a folder; a scenario is a folder holding scenario.yaml";
+  return modeProblem(st);
+}
+
 /** Lists a scenario folder, reporting every entry it must not contain. */
 export function inspectFolder(root: string): FolderListing {
   const entries = new Map<string, { type: EntryType; size: number }>();
   const problems: Problem[] = [];
   let total = 0;
+  const atRoot = rootProblem(root);
+  if (atRoot !== undefined) return { entries, problems: [{ path: ".", message: atRoot }] };
   const walk = (dir: string, depth: number): void => {
     if (depth > LIMITS.folderDepth) {
       problems.push({ path: posix(relative(root, dir)), message: `folders nest deeper than ${LIMITS.folderDepth} levels` });
@@ -53,6 +101,14 @@ export function inspectFolder(root: string): FolderListing {
       }
       const abs = join(dir, name);
       const rel = posix(relative(root, abs));
+      const bad = forbiddenInName(name);
+      if (bad !== undefined) {
+        problems.push({
+          path: printable(rel),
+          message: `the name contains the character ${codePoint(bad)} (control, bidirectional or a line break); rename it`,
+        });
+        continue;
+      }
       const st = lstatSync(abs);
       const kind = kindOf(st);
       if (kind !== "file" && kind !== "directory" && kind !== "symlink") {
@@ -60,17 +116,16 @@ export function inspectFolder(root: string): FolderListing {
         continue;
       }
       if (kind === "symlink") {
-        const target = readlinkSync(abs);
-        if (isAbsolute(target)) {
-          problems.push({ path: rel, message: "is a symlink with an absolute target; use a relative target inside the scenario folder" });
-          continue;
-        }
-        if (!isInside(root, resolve(dirname(abs), target))) {
-          problems.push({ path: rel, message: "is a symlink that leads outside the scenario folder" });
+        const problem = symlinkProblem(root, abs);
+        if (problem !== undefined) {
+          problems.push({ path: rel, message: problem });
           continue;
         }
       }
+      const mode = modeProblem(st);
+      if (mode !== undefined) problems.push({ path: rel, message: mode });
       if (kind === "file") {
+        if (st.nlink > 1) problems.push({ path: rel, message: `is a hard link (${st.nlink} names for one file); copy the file into the folder instead` });
         if (st.size > LIMITS.fileBytes) problems.push({ path: rel, message: `is ${st.size} bytes; a file may be at most ${LIMITS.fileBytes}` });
         total += st.size;
       }

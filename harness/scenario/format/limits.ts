@@ -23,4 +23,6 @@ export const LIMITS = {
   folderBytes: 256 * 1024 * 1024,
   folderEntries: 5000,
   folderDepth: 32,
+  /** Nesting of mappings and lists in scenario.yaml (real scenarios use about 8). */
+  yamlDepth: 32,
 } as const;

@@ -273,8 +273,14 @@ class ScenarioReader {
       }
       case "touch":
         return { kind: "edit", op, path: rel, time: body.time as number };
-      case "chmod":
-        return { kind: "edit", op, path: rel, mode: Number.parseInt(body.mode as string, 8) };
+      case "chmod": {
+        const mode = Number.parseInt(body.mode as string, 8);
+        if ((mode & 0o6000) !== 0) {
+          this.problem(`${at}.mode`, `"${body.mode as string}" makes the file setuid or setgid on the host; set such bits inside the image (RUN chmod u+s …)`);
+          return undefined;
+        }
+        return { kind: "edit", op, path: rel, mode };
+      }
       case "delete":
         return { kind: "edit", op, path: rel };
       case "copy": {

@@ -69,7 +69,7 @@ function targetOf(on: BuildTarget): Exclude<BuildTarget, string> {
 }
 
 /** How messages name the target: "v0.34.0", or "dockerd 20.10.24 (BuildKit v0.8.4-…)". */
-export function targetName(on: BuildTarget): string {
+function targetName(on: BuildTarget): string {
   const t = targetOf(on);
   return t.kind === "buildkitd" ? t.buildkitVersion : `dockerd ${t.engineVersion ?? "?"} (BuildKit ${t.buildkitVersion})`;
 }
