@@ -185,6 +185,7 @@ export type Assertion = AssertionBase &
     | { readonly kind: "config-field"; readonly target: Target; readonly field: string; readonly equals: string }
     | { readonly kind: "metadata-key"; readonly build: string; readonly key: string; readonly present: boolean }
     | { readonly kind: "layer-from-base"; readonly target: Target; readonly layer: number; readonly image: string; readonly baseLayer: number }
+    | { readonly kind: "output-readable"; readonly target: Target }
     | {
         readonly kind: "annotation";
         readonly target: Target;

@@ -616,6 +616,10 @@ class ScenarioReader {
       if (!this.imageNames.has(a.image)) this.problem(`${at}.image`, `no base image named "${a.image}" (known: ${[...this.imageNames].join(", ")})`);
       return target && { ...base, kind: "layer-from-base", target, layer: a.layer, image: a.image, baseLayer: a.baseLayer ?? a.layer };
     }
+    if (doc["output-readable"]) {
+      const target = on(doc["output-readable"]);
+      return target && { ...base, kind: "output-readable", target };
+    }
     if (doc.annotation) {
       const a = doc.annotation;
       const target = on(a);
@@ -662,11 +666,15 @@ class ScenarioReader {
     if (versions && doc.fixedIn && !semver.satisfies(doc.fixedIn, versions))
       this.problem(`${path}.fixedIn`, `${doc.fixedIn} is not in the entry's versions ${versions}`);
     const explains: Explained[] = doc.explains.map((e) => (typeof e === "string" ? { assertion: e } : e));
-    const named = new Set<string>();
+    // One assertion may be named again with another symptom: the bug shows as either (an error, or a crash on a racy release).
+    const named = new Map<string, (string | undefined)[]>();
     explains.forEach((e, i) => {
       const at = `${path}.explains[${i}]`;
-      if (named.has(e.assertion)) this.problem(at, `names "${e.assertion}" twice`);
-      named.add(e.assertion);
+      const symptoms = named.get(e.assertion) ?? [];
+      if (symptoms.length > 0 && (e.actualContains === undefined || symptoms.includes(undefined) || symptoms.includes(e.actualContains))) {
+        this.problem(at, `names "${e.assertion}" twice; name it again only with another actualContains (either symptom then counts)`);
+      }
+      named.set(e.assertion, [...symptoms, e.actualContains]);
       const assertion = assertions.find((a) => a.id === e.assertion);
       if (!assertion) {
         this.problem(at, `no assertion has the id "${e.assertion}" (ids: ${assertions.map((a) => a.id).join(", ")})`);

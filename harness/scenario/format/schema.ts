@@ -260,6 +260,10 @@ const assertionKinds = {
     },
     "The result carries a base image's layer unchanged: the same blob digest, size and media type.",
   ),
+  "output-readable": Body(
+    OnBuild,
+    "The output holds a complete image: the archive, layout or pushed image has every document and blob its index names, so OCI tools can read it.",
+  ),
   annotation: Body(
     {
       ...OnBuild,
@@ -322,7 +326,8 @@ const KnownBug = Type.Object(
     explains: Type.Array(Explained, {
       minItems: 1,
       maxItems: 20,
-      description: "The assertions this bug makes fail; every other assertion must hold on these versions.",
+      description:
+        "The assertions this bug makes fail; every other assertion must hold on these versions. An assertion may be named again with another actualContains: either symptom then counts.",
     }),
     racy: Type.Optional(
       Type.Object(

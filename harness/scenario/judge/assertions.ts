@@ -7,7 +7,7 @@
 import { sameLayerBlob } from "../../oci/image-observation.ts";
 import { INLINE_CACHE_KEY, type InlineCacheConfig, recordsLosingResults } from "../../oci/inline-cache.ts";
 import { normalizeInstruction } from "../format/dockerfile.ts";
-import type { Assertion, Target } from "../model.ts";
+import { type Assertion, IMAGE_OUTPUT_TYPES, type Target } from "../model.ts";
 import type { AttemptObservation, BuildObservation, ImageObservation } from "../observation.ts";
 import { anyLayerHolds, fileInImage, regularFileInImage, whiteoutsOf } from "./image-files.ts";
 import { type AssertionOutcome, EVERY_BUILD_SUCCEEDS, type ImageRef } from "./outcome.ts";
@@ -113,6 +113,8 @@ function describe(a: Assertion): string {
       return `the metadata file of "${a.build}" has ${a.present ? "" : "no "}key ${a.key}`;
     case "layer-from-base":
       return `layer ${a.layer} of ${t(a.target)} is layer ${a.baseLayer} of base image ${a.image}, unchanged`;
+    case "output-readable":
+      return `${t(a.target)} holds a complete image`;
     case "annotation":
       return `the ${a.on === "layer" ? `layer ${a.layer} descriptor` : a.on} of ${t(a.target)} has ${a.present ? `annotation ${a.key}${a.equals !== undefined ? ` = ${a.equals}` : ""}` : `no annotation ${a.key}`}`;
   }
@@ -349,6 +351,21 @@ function evaluateOne(a: Assertion, obs: AttemptObservation): Result {
         const text = (d: typeof got) => `${short(d.digest)} ${d.size} B ${d.mediaType}`;
         return { ok: same, actual: same ? `${text(got)}, as in the base image` : `${text(got)} (the base image's: ${text(wantLayer)})` };
       });
+    }
+    case "output-readable": {
+      const runs = runsOf(a.target.build);
+      const expected = "a complete image";
+      return (
+        unjudgeable(runs, a.target.build, early, expected) ??
+        acrossRuns(runs, expected, (o) => {
+          // An output BuildKit reported written that does not hold together is the finding; the machine was ruled out when it was read.
+          const chosen =
+            a.target.output !== undefined ? o.outputs.find((x) => x.index === a.target.output) : o.outputs.find((x) => IMAGE_OUTPUT_TYPES.has(x.type));
+          if (chosen?.unreadable !== undefined) return { ok: false, actual: chosen.unreadable };
+          const resolved = imageOf(o, a.target);
+          return "image" in resolved ? { ok: true, actual: `manifest ${short(resolved.image.manifestDigest)}, config and layers read` } : resolved;
+        })
+      );
     }
     case "annotation": {
       const runs = runsOf(a.target.build);

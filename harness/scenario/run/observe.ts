@@ -81,7 +81,6 @@ export class ImageReader {
  * caller checks whether the machine was at fault), not thrown.
  */
 export async function observeOutputs(planned: readonly PlannedOutput[], reported: string | undefined, reader: ImageReader): Promise<OutputObservation[]> {
-  const pushed = planned.filter((o) => (o.type === "image" || o.type === "registry") && o.push);
   const out: OutputObservation[] = [];
   for (const o of planned) {
     const base = { index: o.index, type: o.type };
@@ -90,8 +89,10 @@ export async function observeOutputs(planned: readonly PlannedOutput[], reported
         case "image":
         case "registry":
           if (!o.push) out.push(base);
-          // With one pushed image the reported digest names it; with several, each is found by its tag.
-          else out.push({ ...base, image: await reader.fromRegistry(o.name!, pushed.length === 1 ? reported : undefined) });
+          // The reported digest names the pushed image only when it is the build's one output: with several exporters,
+          // BuildKit (up to v0.34 at least) merges their responses and the last one's digest wins (moby/buildkit#5556).
+          // Otherwise the image is found by its tag.
+          else out.push({ ...base, image: await reader.fromRegistry(o.name!, planned.length === 1 ? reported : undefined) });
           break;
         case "oci":
         case "docker":

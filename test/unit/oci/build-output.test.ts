@@ -17,7 +17,7 @@ import { MediaType } from "../../../harness/oci/types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, "../../fixtures/archives/buildkit");
-const CONTEXT_FILE = join(here, "../../../scenarios-draft/rewrite-timestamp-padded-base-layer/context/hello.txt");
+const CONTEXT_FILE = join(here, "../../../scenarios/rewrite-timestamp-padded-base-layer/context/hello.txt");
 const EPOCH_ISO = "2023-11-14T22:13:20Z";
 const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const scratch = mkdtempSync(join(tmpdir(), "build-output-test-"));

@@ -1,6 +1,6 @@
 /**
  * The deterministic writer's real-world quirks, read back by GNU tar (an independent
- * reader) and by the harness's own readers; and the draft scenarios' committed base image
+ * reader) and by the harness's own readers; and the scenarios' committed base image
  * archives, regenerated from their recipes.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { readTarMembers } from "../../../harness/oci/archive/tar-reader.ts";
 import { writeDeterministicTar } from "../../../harness/oci/deterministic-tar.ts";
 import { digestOf } from "../../../harness/oci/digest.ts";
 import { listLayerEntries } from "../../../harness/oci/layer-entries.ts";
-import { DRAFT_IMAGES, draftImageArchive, draftImageDocuments } from "../../../scenarios-draft/tools/images.ts";
+import { SCENARIO_IMAGES, scenarioImageArchive, scenarioImageDocuments } from "../../../scripts/scenario-images/images.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "quirky-tar-test-"));
@@ -67,14 +67,14 @@ describe("writeDeterministicTar quirks", () => {
   });
 });
 
-describe("the draft scenarios' base image archives", () => {
-  for (const [image, scenario] of DRAFT_IMAGES.flatMap((i) => i.scenarios.map((s) => [i, s] as const))) {
-    const committed = join(here, "../../../scenarios-draft", scenario, "images", `${image.name}.tar`);
+describe("the scenarios' base image archives", () => {
+  for (const [image, scenario] of SCENARIO_IMAGES.flatMap((i) => i.scenarios.map((s) => [i, s] as const))) {
+    const committed = join(here, "../../../scenarios", scenario, "images", `${image.name}.tar`);
 
     it(`${scenario}/images/${image.name}.tar is what its recipe generates`, async () => {
       const archive = await openImageArchive(committed);
       const pushed = archive.image(image.name);
-      const docs = draftImageDocuments(image);
+      const docs = scenarioImageDocuments(image);
       // The uncompressed layer (hence the diff_id and the config) never depends on zlib.
       expect(pushed.descriptor.digest === docs.manifestDigest || process.versions.zlib !== "1.3.1-e00f703").toBe(true);
       const { manifest } = await archive.manifest(pushed.descriptor.digest);
@@ -82,14 +82,14 @@ describe("the draft scenarios' base image archives", () => {
       expect(manifest.config.digest).toBe(docs.configDigest);
       const tar = gunzipSync(await archive.blob(manifest.layers[0]!.digest));
       expect(digestOf(tar)).toBe(digestOf(gunzipSync(docs.blobs[0]!)));
-      if (process.versions.zlib === "1.3.1-e00f703") expect(readFileSync(committed).equals(draftImageArchive(image))).toBe(true);
+      if (process.versions.zlib === "1.3.1-e00f703") expect(readFileSync(committed).equals(scenarioImageArchive(image))).toBe(true);
     });
   }
 
   it("padded and unpadded differ only by the zeros after the end-of-archive marker", async () => {
     const layer = async (name: string) => {
-      const image = DRAFT_IMAGES.find((i) => i.name === name)!;
-      return gunzipSync(draftImageDocuments(image).blobs[0]!);
+      const image = SCENARIO_IMAGES.find((i) => i.name === name)!;
+      return gunzipSync(scenarioImageDocuments(image).blobs[0]!);
     };
     const padded = await layer("padded");
     const unpadded = await layer("unpadded");

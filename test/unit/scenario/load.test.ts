@@ -106,6 +106,33 @@ describe("loadScenario", () => {
   });
 });
 
+describe("loadScenario known bugs", () => {
+  const withExplains = (explains: string) =>
+    VALID.replace(
+      "steps:",
+      `knownBugs:\n  - versions: ">=0.13.0"\n    status: reproduces\n    reference: https://github.com/moby/buildkit/issues/4793\n    explains: ${explains}\nsteps:`,
+    );
+
+  it("accepts one assertion named twice with two different symptoms", () => {
+    const s = loadScenario(
+      scenarioDir("two-symptoms", withExplains('[{ assertion: builds, actualContains: "not found" }, { assertion: builds, actualContains: "panic:" }]')),
+    );
+    expect(s.knownBugs[0]!.explains).toEqual([
+      { assertion: "builds", actualContains: "not found" },
+      { assertion: "builds", actualContains: "panic:" },
+    ]);
+  });
+
+  it("rejects an assertion named twice with the same symptom, or once without one", () => {
+    expect(
+      problemsOf(scenarioDir("same-symptom", withExplains('[{ assertion: builds, actualContains: "x" }, { assertion: builds, actualContains: "x" }]'))),
+    ).toContain('knownBugs[0].explains[1]: names "builds" twice');
+    expect(problemsOf(scenarioDir("bare-twice", withExplains('[builds, { assertion: builds, actualContains: "x" }]')))).toContain(
+      'knownBugs[0].explains[1]: names "builds" twice',
+    );
+  });
+});
+
 describe("loadScenario edit steps", () => {
   it("accepts edits of a file that an earlier write creates", () => {
     const yaml = VALID.replace(

@@ -26,6 +26,7 @@ const KINDS: { readonly [K in AssertionKind]: Assertion & { kind: K } } = {
   "config-field": { id: "a", kind: "config-field", target: t, field: "created", equals: "x" },
   "metadata-key": { id: "a", kind: "metadata-key", build: "b", key: "k", present: true },
   "layer-from-base": { id: "a", kind: "layer-from-base", target: t, layer: 0, image: "busybox", baseLayer: 0 },
+  "output-readable": { id: "a", kind: "output-readable", target: t },
   annotation: { id: "a", kind: "annotation", target: t, on: "manifest", key: "k", present: true },
 };
 const ALL = Object.values(KINDS) as Assertion[];

@@ -324,3 +324,33 @@ describe("annotation", () => {
     expect(judged(a("layer", true, undefined, 4), one(annotated))).toMatchObject({ status: "inconclusive", actual: "the image has no layer 4 (build #1)" });
   });
 });
+
+describe("output-readable", () => {
+  const a = (output?: number): Assertion => ({ id: "r", kind: "output-readable", target: { build: "b", ...(output !== undefined ? { output } : {}) } });
+  const layoutAndTar = (unreadable?: string) =>
+    attempt([
+      build("b", {
+        sequence: 1,
+        outputs: [
+          { index: 0, type: "oci", ...(unreadable !== undefined ? { unreadable } : { image: image() }) },
+          { index: 1, type: "docker", image: image() },
+        ],
+      }),
+    ]);
+  const broken = "index.json references sha256:c634 (manifest), which is not in the archive";
+
+  it("holds when the output's image could be read whole", () => {
+    expect(judged(a(0), layoutAndTar())).toMatchObject({ status: "holds", actual: expect.stringContaining("config and layers read") });
+  });
+
+  it("fails with the reason when the output BuildKit wrote does not hold together", () => {
+    expect(judged(a(0), layoutAndTar(broken))).toMatchObject({ status: "fails", actual: `${broken} (build #1)` });
+    expect(judged(a(), layoutAndTar(broken)).status).toBe("fails");
+    expect(judged(a(1), layoutAndTar(broken)).status).toBe("holds");
+  });
+
+  it("is inconclusive on an output that holds no image to read", () => {
+    const local = attempt([build("b", { sequence: 1, outputs: [{ index: 0, type: "local", files: [] }] })]);
+    expect(judged(a(0), local)).toMatchObject({ status: "inconclusive", actual: expect.stringContaining("is a local export, not an image") });
+  });
+});

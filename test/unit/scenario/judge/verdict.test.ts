@@ -172,6 +172,21 @@ describe("several bugs on one version", () => {
     expect(v).toMatchObject({ kind: "known-bug-reproduced", bugs: [BUG, OTHER] });
     expect(judge(shared, V, [outcomes({ chains: ["fails", "something else"], stable: "fails" })]).kind).toBe("fail");
   });
+  it("one bug naming one assertion with two symptoms: either shows it, neither is a fail", () => {
+    const either = scenario([
+      bug([
+        { assertion: "chains", actualContains: "content digest" },
+        { assertion: "chains", actualContains: "panic: send on closed channel" },
+      ]),
+    ]);
+    expect(judge(either, V, [outcomes({ chains: ["fails", "exit 1: content digest sha256:0: not found"] })]).kind).toBe("known-bug-reproduced");
+    expect(judge(either, V, [outcomes({ chains: ["fails", "BuildKit crashed: panic: send on closed channel"] })]).kind).toBe("known-bug-reproduced");
+    const neither = judge(either, V, [outcomes({ chains: ["fails", "exit 1: no space left on device"] })]);
+    expect(neither.kind).toBe("fail");
+    expect(neither.reason).toContain('explains it only when the observation contains "content digest"');
+    expect(neither.reason).toContain('explains it only when the observation contains "panic: send on closed channel"');
+    expect(judge(either, V, [outcomes({})]).kind).toBe("unexpected-pass");
+  });
 });
 
 describe("a racy bug: k of N attempts", () => {

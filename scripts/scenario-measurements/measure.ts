@@ -1,13 +1,16 @@
 /**
- * Replays the draft scenarios by hand on real BuildKit daemons and prints what it saw, as
- * JSON lines, for their EVIDENCE.md. Until the scenario format has fields for base-image
- * archives, several outputs and expected build errors, this is how those drafts run:
+ * Replays the builds of five scenarios (rewrite-timestamp-padded-base-layer,
+ * rewrite-timestamp-push-base-only, sde-base-image-history, two-outputs-agree,
+ * oci-layout-dir-and-docker-tar) by hand on real BuildKit daemons and prints what it saw,
+ * as JSON lines: the measurements behind their EVIDENCE.md, made while they were drafts
+ * the scenario format could not say yet (raw output in 2026-12-02/). `npm run repro -- run`
+ * is how they run now; this replays them outside the harness's judge:
  * each version gets a harness environment (registry + buildkitd, built-in base images),
  * the drafts' `images/*.tar` are pushed with pushArchiveImage, every build starts on a
  * fresh builder, and pushed images and OCI/docker outputs are read with observeImage /
  * observeImageOutput.
  *
- *   npx tsx scenarios-draft/tools/measure.ts --version v0.13.1 --version v0.13.2 [--case NAME]... [--keep]
+ *   npx tsx scripts/scenario-measurements/measure.ts --version v0.13.1 --version v0.13.2 [--case NAME]... [--keep]
  *
  * --keep leaves the outputs (OCI layouts, tars) in the printed work directory.
  */
@@ -26,7 +29,7 @@ import { type ImageObservation, type LayerObservation, observeImage, sameLayerBl
 import { RegistryClient } from "../../harness/oci/registry-client.ts";
 import { startToolEnvironment } from "../../harness/tools/environment.ts";
 
-const DRAFTS = join(dirname(fileURLToPath(import.meta.url)), "..");
+const DRAFTS = join(dirname(fileURLToPath(import.meta.url)), "../../scenarios");
 
 interface Context {
   readonly version: string;

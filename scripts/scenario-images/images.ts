@@ -1,8 +1,8 @@
 /**
- * The scenario-local base images of the draft scenarios, as recipes: each is one layer
+ * The scenario-local base images (scenarios/<id>/images/*.tar), as recipes: each is one layer
  * written by harness/oci/deterministic-tar.ts with the quirks of real-world images, gzip
  * compressed with node:zlib (level 9, no name or time in the gzip header), packed as an
- * OCI layout tar. Regenerate with `npx tsx scenarios-draft/tools/generate-images.ts`.
+ * OCI layout tar. Regenerate with `npx tsx scripts/scenario-images/generate.ts`.
  *
  * gzip bytes depend on the zlib build (node:zlib bundles its own; the committed archives
  * were written with the zlib of Node v20.20.2, 1.3.1-e00f703); the uncompressed layers,
@@ -20,8 +20,8 @@ export const FUTURE_SECONDS = 4_102_444_800;
 /** GNU tar's default record: 20 blocks of 512 bytes. */
 export const GNU_RECORD = 10_240;
 
-export interface DraftImage {
-  /** `{{image:<name>}}` in the drafts' Dockerfiles; written to `<scenario>/images/<name>.tar` for each scenario. */
+export interface ScenarioImage {
+  /** `{{image:<name>}}` in the scenarios' Dockerfiles; written to `<scenario>/images/<name>.tar` for each scenario. */
   readonly name: string;
   readonly scenarios: readonly string[];
   readonly description: string;
@@ -55,7 +55,7 @@ const QUIRKY_FILES: TarEntrySpec[] = [
   { type: "file", path: "opt/orphan/dir/file.txt", mode: 0o600, content: "no parent entries\n" },
 ];
 
-export const DRAFT_IMAGES: readonly DraftImage[] = [
+export const SCENARIO_IMAGES: readonly ScenarioImage[] = [
   {
     name: "unpadded",
     scenarios: ["rewrite-timestamp-padded-base-layer", "sde-base-image-history"],
@@ -80,7 +80,7 @@ export const DRAFT_IMAGES: readonly DraftImage[] = [
   },
 ];
 
-export function draftImageDocuments(image: DraftImage): ImageDocuments {
+export function scenarioImageDocuments(image: ScenarioImage): ImageDocuments {
   return buildImageDocuments({
     layers: [writeDeterministicTar(image.entries, image.tar)],
     compression: "gzip",
@@ -89,11 +89,12 @@ export function draftImageDocuments(image: DraftImage): ImageDocuments {
       os: "linux",
       created: BASE_CREATED,
       config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
+      // The text predates the scenarios leaving their drafts folder; it is in the committed archives' configs, so it stays.
       history: [{ created_by: `buildkit-repro draft base image ${image.name}`, comment: image.description }],
     },
   });
 }
 
-export function draftImageArchive(image: DraftImage): Buffer {
-  return writeOciLayoutTar([{ documents: draftImageDocuments(image), refName: image.name }]);
+export function scenarioImageArchive(image: ScenarioImage): Buffer {
+  return writeOciLayoutTar([{ documents: scenarioImageDocuments(image), refName: image.name }]);
 }
