@@ -12,8 +12,7 @@ import { SolveStatusSteps } from "../buildkit/progress/rawjson.ts";
 import { decodeStatusResponse } from "../buildkit/progress/status-response.ts";
 import type { StepResult } from "../buildkit/progress/step.ts";
 
-export const BUILDKIT_TRACE_ID = "moby.buildkit.trace";
-export const IMAGE_ID_AUX = "moby.image.id";
+const BUILDKIT_TRACE_ID = "moby.buildkit.trace";
 
 export interface EngineBuildProgress {
   readonly steps: StepResult[];

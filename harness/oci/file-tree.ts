@@ -17,7 +17,7 @@ export interface FileTreeLimits {
   readonly maxTotalBytes: number;
 }
 
-export const DEFAULT_FILE_TREE_LIMITS: FileTreeLimits = { maxEntries: 100_000, maxTotalBytes: 1024 * 1024 * 1024 };
+const DEFAULT_FILE_TREE_LIMITS: FileTreeLimits = { maxEntries: 100_000, maxTotalBytes: 1024 * 1024 * 1024 };
 
 export interface FileTreeListing {
   readonly form: "directory" | "tar";

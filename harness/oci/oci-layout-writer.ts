@@ -15,7 +15,7 @@ export interface LayoutImage {
   readonly refName?: string;
 }
 
-export function ociLayoutEntries(images: readonly LayoutImage[]): TarEntrySpec[] {
+function ociLayoutEntries(images: readonly LayoutImage[]): TarEntrySpec[] {
   const blobs = new Map<string, Buffer>();
   const manifests: Descriptor[] = [];
   for (const { documents, refName } of images) {

@@ -15,10 +15,10 @@ import { log } from "../log.ts";
 import { cacheDir } from "./cache-dir.ts";
 import { isDebianLike } from "./host-packages.ts";
 
-export const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
 /** Where Debian's archive is read from; `BUILDKIT_REPRO_DEBIAN_MIRROR` replaces the main mirror. */
-export function debianMirrors(): { main: string; security: string } {
+function debianMirrors(): { main: string; security: string } {
   return {
     main: process.env.BUILDKIT_REPRO_DEBIAN_MIRROR ?? "http://deb.debian.org/debian",
     security: process.env.BUILDKIT_REPRO_DEBIAN_SECURITY_MIRROR ?? "http://deb.debian.org/debian-security",

@@ -29,7 +29,7 @@ import { RootfsBuilder } from "./rootfs.ts";
 const RECIPE = "1";
 const REPOSITORY = "buildkit-repro/dockerd";
 
-export const DOCKERD_LABELS = {
+const DOCKERD_LABELS = {
   build: `${LABEL_PREFIX}.dockerd.build`,
   origin: `${LABEL_PREFIX}.dockerd.origin`,
   version: `${LABEL_PREFIX}.dockerd.version`,
@@ -53,7 +53,7 @@ export interface DockerdImage {
 }
 
 /** Reads a DockerdImage back from an image's labels; undefined when one is missing. */
-export function dockerdImageFromLabels(build: DockerdBuild, image: ProvisionedImage): DockerdImage | undefined {
+function dockerdImageFromLabels(build: DockerdBuild, image: ProvisionedImage): DockerdImage | undefined {
   const l = image.labels;
   const get = (k: string) => l[k];
   const [origin, dockerdVersion, version, evidence, containerd, runc] = [
@@ -68,7 +68,7 @@ export function dockerdImageFromLabels(build: DockerdBuild, image: ProvisionedIm
   return { build, image, origin, dockerdVersion, buildkit: { version, evidence }, containerd, runc };
 }
 
-export function describeDockerdImage(d: Pick<DockerdImage, "origin" | "dockerdVersion" | "buildkit">): string {
+function describeDockerdImage(d: Pick<DockerdImage, "origin" | "dockerdVersion" | "buildkit">): string {
   return `dockerd ${d.dockerdVersion} (${d.origin}) with embedded BuildKit ${d.buildkit.version}`;
 }
 

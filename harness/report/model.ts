@@ -204,4 +204,3 @@ export type AttemptRecord = Static<typeof AttemptSchema>;
 export type BuildRecord = Static<typeof BuildSchema>;
 export type OutcomeRecord = Static<typeof OutcomeSchema>;
 export type ImageRecord = Static<typeof ImageSchema>;
-export type VerdictRecord = Static<typeof VerdictSchema>;

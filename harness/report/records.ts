@@ -36,7 +36,7 @@ export function scenarioRecord(s: Scenario, projectRoot: string): ScenarioRecord
   };
 }
 
-export function imageRecord(image: ImageObservation): ImageRecord {
+function imageRecord(image: ImageObservation): ImageRecord {
   const { [INLINE_CACHE_KEY]: _inline, ...config } = image.config;
   return {
     source: image.source,

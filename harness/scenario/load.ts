@@ -65,7 +65,7 @@ function deeperThan(doc: unknown, limit: number): string | undefined {
 }
 
 /** Scenario folders under `root`: every folder holding a scenario.yaml, by name. */
-export function discoverScenarios(root: string): string[] {
+function discoverScenarios(root: string): string[] {
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, SCENARIO_FILE)))
     .map((d) => join(root, d.name))

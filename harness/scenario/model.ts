@@ -150,8 +150,6 @@ export type EditStep =
   | { readonly kind: "edit"; readonly op: "delete"; readonly path: string }
   | { readonly kind: "edit"; readonly op: "copy"; readonly from: string; readonly path: string };
 
-export const EDIT_OPS = ["write", "append", "touch", "chmod", "delete", "copy"] as const;
-
 /** A build, or one output of it; assertions on images default to the build's first image output. */
 export interface Target {
   readonly build: string;

@@ -12,7 +12,7 @@ const REFERENCE = /\{\{\s*([a-z]+)(?::([A-Za-z0-9._-]+))?\s*\}\}/g;
 const ANY_BRACES = /\{\{[^}]*\}\}/g;
 
 /** The reference names a scenario may use, for validation before anything runs. */
-export const TEMPLATE_NAMES = ["registry", "image", "scenario", "iteration"] as const;
+const TEMPLATE_NAMES = ["registry", "image", "scenario", "iteration"] as const;
 
 /** Problems with the `{{…}}` references of a text, before anything renders it. */
 export function templateProblems(text: string, scope: { readonly inRepeat: boolean; readonly images: ReadonlySet<string> }): string[] {

@@ -5,8 +5,6 @@
  * runtime would be the only protobuf dependency of the project.
  */
 
-export type WireType = 0 | 1 | 2 | 5;
-
 export type WireField =
   | { readonly field: number; readonly wireType: 0; readonly value: bigint }
   | { readonly field: number; readonly wireType: 1 | 5; readonly value: Uint8Array }

@@ -18,7 +18,7 @@ export interface ArchiveLimits {
   readonly maxIndexDepth: number;
 }
 
-export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
+const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
   maxTotalBytes: 256 * 1024 * 1024,
   maxBlobBytes: 128 * 1024 * 1024,
   maxUncompressedLayerBytes: 512 * 1024 * 1024,

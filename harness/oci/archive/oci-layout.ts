@@ -5,8 +5,8 @@ import { blobPath, checkIndex, isObjectValue, parseJson, refuse, type Where } fr
 import { type ArchiveImage, NAME_ANNOTATIONS } from "./image-archive.ts";
 import type { ArchiveLimits } from "./limits.ts";
 
-export const OCI_LAYOUT_FILE = "oci-layout";
-export const INDEX_FILE = "index.json";
+const OCI_LAYOUT_FILE = "oci-layout";
+const INDEX_FILE = "index.json";
 
 export interface OciLayoutContent {
   readonly graph: ContentGraph;

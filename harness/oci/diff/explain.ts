@@ -31,7 +31,7 @@ export interface ExplainOptions {
   limits?: Partial<ExplainLimits>;
 }
 
-export const DEFAULT_PLATFORM: Platform = { os: "linux", architecture: "amd64" };
+const DEFAULT_PLATFORM: Platform = { os: "linux", architecture: "amd64" };
 
 export const DEFAULT_LIMITS: ExplainLimits = {
   maxLayerBytes: 64 * 1024 * 1024,

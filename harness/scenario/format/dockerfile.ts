@@ -32,7 +32,7 @@ const DIRECTIVE_BODY = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
  * Dockerfile that is a JSON object. Stricter than BuildKit, which stops at the first
  * unknown directive: every leading directive line counts here.
  */
-export function detectSyntax(text: string): number | undefined {
+function detectSyntax(text: string): number | undefined {
   const body = text.replace(/^\uFEFF/, "");
   const lines = body.split("\n").map((l) => l.replace(/\r$/, ""));
   const start = lines[0]?.startsWith("#!") ? 1 : 0;

@@ -29,7 +29,3 @@ export function inRegistry(reference: string, host: string): boolean {
 }
 
 /** The repository part of a reference in the registry at `host`, or undefined. */
-export function repositoryIn(reference: string, host: string): string | undefined {
-  if (!reference.startsWith(`${host}/`)) return undefined;
-  return parseRepositoryReference(reference.slice(host.length + 1))?.repository;
-}

@@ -277,8 +277,6 @@ const assertionKinds = {
   ),
 };
 
-export const ASSERTION_KINDS = Object.keys(assertionKinds) as (keyof typeof assertionKinds)[];
-
 const Assertion = Type.Object(
   {
     id: { ...Name, description: "Names the assertion; knownBugs[].explains refers to it." },
@@ -386,7 +384,6 @@ export type BuildDocument = Static<typeof Build>;
 export type StepDocument = Static<typeof Step>;
 export type InnerStepDocument = Static<typeof InnerStep>;
 export type AssertionDocument = Static<typeof Assertion>;
-export type AssertionKindName = (typeof ASSERTION_KINDS)[number];
 export type KnownBugDocument = Static<typeof KnownBug>;
 export type OutputDocument = Static<typeof Output>;
 export type CacheImportDocument = Static<typeof CacheImport>;

@@ -17,7 +17,7 @@ export function scenarioJsonSchema(): Record<string, unknown> {
 }
 
 /** Describes a value the way a problem names what it found, without echoing long text. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
   if (Array.isArray(value)) return `a list of ${value.length}`;
@@ -129,8 +129,4 @@ export function validateStructure(doc: unknown): Problem[] {
     seen.add(key);
     return true;
   });
-}
-
-export function isScenarioDocument(doc: unknown): doc is ScenarioDocument {
-  return check(doc);
 }

@@ -49,7 +49,7 @@ function make(kind: VerdictKind, reason: string, extra: Pick<Verdict, "bugs" | "
 }
 
 /** A BuildKit version as semver compares it: "v0.13.2" → "0.13.2"; a pseudo-version keeps its base. */
-export function plainVersion(version: string): string {
+function plainVersion(version: string): string {
   return semver.coerce(version)?.version ?? version;
 }
 

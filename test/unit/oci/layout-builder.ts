@@ -29,7 +29,7 @@ export interface ImageHooks {
 }
 
 export const LAYER_A = writeDeterministicTar([{ type: "file", path: "a.txt", mode: 0o644, content: "a\n" }]);
-export const LAYER_B = writeDeterministicTar([{ type: "file", path: "etc/b.txt", mode: 0o600, content: "b\n" }], { mtime: 1_700_000_000 });
+const LAYER_B = writeDeterministicTar([{ type: "file", path: "etc/b.txt", mode: 0o600, content: "b\n" }], { mtime: 1_700_000_000 });
 
 export function buildImage(hooks: ImageHooks = {}): BuiltImage {
   const tars = hooks.layers ?? [LAYER_A, LAYER_B];
