@@ -103,7 +103,8 @@ export class DockerdBuilder implements ScenarioBuilder {
     const { request, output } = await engineBuildRequest(step, ctx, paths);
     const { builder } = this.env.engine;
     const built = await builder.build(request, { timeoutMs: timeoutMs("build"), signal });
-    const command = dockerBuildCommand(request);
+    // As a person would type it: -f names the scenario's Dockerfile (its {{…}} resolved in the request).
+    const command = dockerBuildCommand({ ...request, dockerfile: join(paths.folder, step.dockerfile) });
     const failed = built.error !== undefined || built.imageId === undefined;
     if (failed) {
       return {
