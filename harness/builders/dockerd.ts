@@ -14,7 +14,7 @@ import type { Platform } from "../oci/types.ts";
 import { dockerdBuildProblems } from "../scenario/format/dockerd-builds.ts";
 import type { BuildStep } from "../scenario/model.ts";
 import type { DaemonRecord } from "../scenario/observation.ts";
-import { type BuildPaths, inTestRegistry, type PlannedOutput } from "../scenario/run/request.ts";
+import { type BuildPaths, checkDockerfile, inTestRegistry, type PlannedOutput } from "../scenario/run/request.ts";
 import { renderTemplate, type TemplateContext } from "../scenario/template.ts";
 import { timeoutMs } from "../timeouts.ts";
 import type { BuilderBuild, BuilderIdentity, MachineDiagnosis, ScenarioBuilder } from "./builder.ts";
@@ -57,10 +57,12 @@ export async function engineBuildRequest(
   const buildArgs = Object.fromEntries(Object.entries(step.buildArgs).map(([k, v]) => [k, render(v)]));
   if (step.exportCache.some((c) => c.type === "inline")) buildArgs.BUILDKIT_INLINE_CACHE = "1";
   const target = step.frontendOpts.target;
+  const dockerfileContent = render(await readFile(join(paths.folder, step.dockerfile), "utf8"));
+  checkDockerfile(dockerfileContent, step, ctx);
   const request: EngineBuildRequest = {
     contextDir: join(paths.folder, step.context),
     dockerfile: CONTEXT_DOCKERFILE,
-    dockerfileContent: render(await readFile(join(paths.folder, step.dockerfile), "utf8")),
+    dockerfileContent,
     tags: [name],
     buildArgs,
     cacheFrom,

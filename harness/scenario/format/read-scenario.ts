@@ -73,6 +73,10 @@ class ScenarioReader {
   private readonly builds = new Map<string, BuildInfo>();
   /** Scenario-relative paths earlier write/copy steps create. */
   private readonly created = new Set<string>();
+  /** Files and folders edit steps change, with the field that names each. */
+  private readonly edited: { rel: string; path: string }[] = [];
+  /** Files checked once before anything runs (Dockerfiles, source policies), which edits must leave alone. */
+  private readonly checkedFiles = new Map<string, string>();
   private readonly localCaches = new Set<string>();
   private readonly requires = new Set<Requirement>();
   readonly imageNames: ReadonlySet<string>;
@@ -113,6 +117,7 @@ class ScenarioReader {
     const assertions = doc.assertions.flatMap((a, i) => this.readAssertion(a, `assertions[${i}]`) ?? []);
     this.uniqueIds(assertions);
     const knownBugs = (doc.knownBugs ?? []).flatMap((b, i) => this.readKnownBug(b, `knownBugs[${i}]`, assertions) ?? []);
+    this.editsLeaveCheckedFilesAlone();
     const maxBuilds = countBuilds(steps);
     const attempts = Math.max(1, ...knownBugs.map((b) => b.racy?.of ?? 1));
     if (attempts * maxBuilds > LIMITS.builds) {
@@ -136,6 +141,23 @@ class ScenarioReader {
       dir: this.dir,
       file: join(this.dir, "scenario.yaml"),
     };
+  }
+
+  /**
+   * Dockerfiles and source policies are checked here, once; an edit that rewrote one would
+   * run content nobody checked (a FROM on Docker Hub, say). Edits change the context only.
+   */
+  private editsLeaveCheckedFilesAlone(): void {
+    for (const { rel, path } of this.edited) {
+      for (const [file, what] of this.checkedFiles) {
+        if (file === rel || file.startsWith(`${rel}/`)) {
+          this.problem(
+            path,
+            `${JSON.stringify(rel)} ${file === rel ? "is" : "holds"} ${what} (${file}); edits may change build contexts only, since those files are checked before anything runs`,
+          );
+        }
+      }
+    }
   }
 
   private range(value: string, path: string): string | undefined {
@@ -259,6 +281,7 @@ class ScenarioReader {
       this.problem(`${at}.${targetKey}`, "a scenario cannot edit its own scenario.yaml");
       return undefined;
     }
+    this.edited.push({ rel, path: `${at}.${targetKey}` });
     if (this.listing.entries.get(rel)?.type === "symlink") {
       this.problem(`${at}.${targetKey}`, `${JSON.stringify(value)} is a symlink; edits change regular files and folders only`);
       return undefined;
@@ -441,6 +464,7 @@ class ScenarioReader {
     const context = this.existing(doc.context ?? "context", `${at}.context`, "directory");
     const dockerfile = this.existing(doc.dockerfile ?? "Dockerfile", `${at}.dockerfile`, "file");
     const parsed = dockerfile === undefined ? undefined : this.readDockerfile(dockerfile, `${at}.dockerfile`, scope.inRepeat);
+    if (dockerfile !== undefined) this.checkedFiles.set(dockerfile, "a build's Dockerfile");
     const buildArgs: Record<string, string> = {};
     for (const [k, v] of Object.entries(doc.buildArgs ?? {})) {
       if (FORBIDDEN_BUILD_ARGS.has(k)) this.problem(`${at}.buildArgs.${k}`, `${k} makes BuildKit pull a frontend image; not allowed`);
@@ -472,6 +496,7 @@ class ScenarioReader {
     if (outputDocs.length > 1) this.requires.add(SEVERAL_OUTPUTS);
     const sourcePolicy = doc.sourcePolicy === undefined ? undefined : this.existing(doc.sourcePolicy, `${at}.sourcePolicy`, "file");
     if (sourcePolicy !== undefined) this.readSourcePolicy(sourcePolicy, `${at}.sourcePolicy`, scope.inRepeat);
+    if (sourcePolicy !== undefined) this.checkedFiles.set(sourcePolicy, "a build's source policy");
     if (this.problems.length > before || context === undefined || dockerfile === undefined) return undefined;
     const step: BuildStep = {
       kind: "build",

@@ -8,6 +8,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildRequest, CacheSpec, OutputSpec } from "../../buildkit/build-request.ts";
 import { HarnessError } from "../../errors.ts";
+import { parseDockerfile } from "../format/dockerfile.ts";
+import { dockerfileProblems } from "../format/dockerfile-policy.ts";
 import { inRegistry } from "../format/reference.ts";
 import type { BuildStep, Output } from "../model.ts";
 import { renderTemplate, type TemplateContext } from "../template.ts";
@@ -53,15 +55,34 @@ export function inTestRegistry(reference: string, ctx: TemplateContext, what: st
   return reference;
 }
 
+/** Writes `from` with its references resolved to `dest`; returns the text. */
 async function renderedFile(from: string, ctx: TemplateContext, dest: string): Promise<string> {
   await mkdir(join(dest, ".."), { recursive: true });
-  await writeFile(dest, renderTemplate(await readFile(from, "utf8"), ctx));
+  const text = renderTemplate(await readFile(from, "utf8"), ctx);
+  await writeFile(dest, text);
+  return text;
+}
+
+async function renderedPolicy(from: string, ctx: TemplateContext, dest: string): Promise<string> {
+  await renderedFile(from, ctx, dest);
   return dest;
+}
+
+/** The loader's Dockerfile policy once more, on what is about to be built, against the real registry host. */
+export function checkDockerfile(rendered: string, step: BuildStep, ctx: TemplateContext): void {
+  const problems = dockerfileProblems(parseDockerfile(rendered), ctx.registry);
+  if (problems.length > 0) {
+    throw new HarnessError(
+      "SCENARIO_INVALID",
+      `the Dockerfile of build "${step.name}" (${step.dockerfile}) is refused: ${problems.map((p) => `line ${p.line}: ${p.message}`).join("; ")}`,
+      "Builds may reach only the test registry; see scenarios/README.md.",
+    );
+  }
 }
 
 export async function planBuild(step: BuildStep, sequence: number, ctx: TemplateContext, paths: BuildPaths): Promise<PlannedBuild> {
   const dockerfileDir = join(paths.work, `build-${sequence}`);
-  await renderedFile(join(paths.folder, step.dockerfile), ctx, join(dockerfileDir, "Dockerfile"));
+  checkDockerfile(await renderedFile(join(paths.folder, step.dockerfile), ctx, join(dockerfileDir, "Dockerfile")), step, ctx);
   const cacheDir = (name: string) => join(paths.work, "caches", name);
   const importCache: CacheSpec[] = step.importCache.map((c) =>
     c.type === "registry"
@@ -119,7 +140,7 @@ export async function planBuild(step: BuildStep, sequence: number, ctx: Template
     noCache: step.noCache,
     metadataFile: join(paths.work, `metadata-${sequence}.json`),
     ...(step.sourcePolicy
-      ? { sourcePolicyFile: await renderedFile(join(paths.folder, step.sourcePolicy), ctx, join(paths.work, `policy-${sequence}.json`)) }
+      ? { sourcePolicyFile: await renderedPolicy(join(paths.folder, step.sourcePolicy), ctx, join(paths.work, `policy-${sequence}.json`)) }
       : {}),
   };
   return { request, outputs: planned };

@@ -8,6 +8,7 @@ import { dockerdBuildProblems } from "../../../harness/scenario/format/dockerd-b
 import { declaredBugs, inapplicability } from "../../../harness/scenario/judge/verdict.ts";
 import { loadScenario } from "../../../harness/scenario/load.ts";
 import type { BuildStep, KnownBug, Scenario } from "../../../harness/scenario/model.ts";
+import { planBuild } from "../../../harness/scenario/run/request.ts";
 
 const root = mkdtempSync(join(tmpdir(), "dockerd-builder-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -68,7 +69,8 @@ describe("engineBuildRequest", () => {
   const folder = join(root, "folder");
   mkdirSync(join(folder, "context"), { recursive: true });
   writeFileSync(join(folder, "Dockerfile"), "FROM {{image:busybox}}\nARG N\nRUN echo $N\n");
-  const ctx = { registry: "registry:5000", images: new Map([["busybox", "registry:5000/base/busybox@sha256:abc"]]), scenario: "s", iteration: 3 };
+  const BUSYBOX = `registry:5000/base/busybox@sha256:${"a".repeat(64)}`;
+  const ctx = { registry: "registry:5000", images: new Map([["busybox", BUSYBOX]]), scenario: "s", iteration: 3 };
 
   it("is docker build -f <rendered Dockerfile> --cache-from … --build-arg BUILDKIT_INLINE_CACHE=1 -t <name>", async () => {
     const { request, output } = await engineBuildRequest(
@@ -84,7 +86,7 @@ describe("engineBuildRequest", () => {
     expect(request).toEqual({
       contextDir: join(folder, "context"),
       dockerfile: CONTEXT_DOCKERFILE,
-      dockerfileContent: "FROM registry:5000/base/busybox@sha256:abc\nARG N\nRUN echo $N\n",
+      dockerfileContent: `FROM ${BUSYBOX}\nARG N\nRUN echo $N\n`,
       tags: ["registry:5000/s:latest"],
       buildArgs: { N: "3", BUILDKIT_INLINE_CACHE: "1" },
       cacheFrom: ["registry:5000/s:latest"],
@@ -92,6 +94,18 @@ describe("engineBuildRequest", () => {
       noCache: false,
     });
     expect(output).toMatchObject({ type: "image", name: "registry:5000/s:latest", push: true });
+  });
+
+  it("checks the Dockerfile once more before it is built, on either kind of builder", async () => {
+    const edited = join(root, "edited");
+    mkdirSync(join(edited, "context"), { recursive: true });
+    // What a working copy could hold if an edit had rewritten the Dockerfile after validation.
+    writeFileSync(join(edited, "Dockerfile"), "FROM docker.io/library/alpine\n");
+    const paths = { folder: edited, work: join(root, "work-edited") };
+    await expect(engineBuildRequest(step(), ctx, paths)).rejects.toThrow(
+      /Dockerfile of build "b" \(Dockerfile\) is refused: line 1: FROM names "docker\.io\/library\/alpine"/,
+    );
+    await expect(planBuild(step(), 1, ctx, paths)).rejects.toThrow(/is refused: line 1/);
   });
 
   it("refuses a step the loader would have refused, and any name outside the test registry", async () => {

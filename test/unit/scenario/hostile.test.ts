@@ -201,6 +201,22 @@ const REFUSED: Case[] = [
     says: /is the scenario folder itself/,
   },
   {
+    name: "write step rewriting the Dockerfile to pull from Docker Hub",
+    doc: addEdit({ write: { path: "Dockerfile", content: "FROM docker.io/library/alpine\n" } }),
+    field: "steps[0].write.path",
+    says: /is a build's Dockerfile \(Dockerfile\); edits may change build contexts only/,
+  },
+  {
+    name: "copy step replacing the source policy after it was checked",
+    doc: (d) => {
+      buildWith(d, { sourcePolicy: "policy.json" });
+      d.steps.unshift({ copy: { from: "context/a.txt", to: "policy.json" } });
+    },
+    files: ({ dir }) => writeFileSync(join(dir, "policy.json"), JSON.stringify({ rules: [] })),
+    field: "steps[0].copy.to",
+    says: /is a build's source policy \(policy\.json\)/,
+  },
+  {
     name: "source policy outside the folder",
     doc: (d) => buildWith(d, { sourcePolicy: "../canary/secret.txt" }),
     field: "steps[0].build.sourcePolicy",
@@ -1051,7 +1067,7 @@ function flagValues(argv: readonly string[], flag: string): Map<string, string[]
 
 async function argvOf(s: Scenario, work: string): Promise<string[]> {
   const step = s.steps.find((x): x is BuildStep => x.kind === "build")!;
-  const ctx = { registry: "registry:5000", images: new Map([["busybox", "registry:5000/base/busybox@sha256:0"]]), scenario: s.id };
+  const ctx = { registry: "registry:5000", images: new Map([["busybox", `registry:5000/base/busybox@sha256:${"0".repeat(64)}`]]), scenario: s.id };
   const { request } = await planBuild(step, 1, ctx, { folder: s.dir, work });
   return buildctlBuildArgs(request);
 }
