@@ -5,7 +5,7 @@ import { runId } from "../environment/labels.ts";
 import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
 import { ensureEngine } from "../provision/engine.ts";
-import { defaultVersion, lookupVersion, supportedVersions } from "../provision/versions.ts";
+import { defaultVersion, resolveVersion, supportedVersions } from "../provision/versions.ts";
 import { runMatrix } from "../run/matrix.ts";
 import { type Corpus, loadCorpus } from "../scenario/load.ts";
 import { runCommand } from "./entry.ts";
@@ -42,8 +42,9 @@ async function run(args: string[]): Promise<number> {
       reports: { type: "string" },
     },
   });
-  // Every version is checked before the first one starts.
-  const versions = (values.version ?? [defaultVersion()]).map((v) => lookupVersion(v).version);
+  // Every version is resolved (a tag, a branch's pseudo-version) before the first one starts.
+  const versions: string[] = [];
+  for (const v of values.version ?? [defaultVersion()]) versions.push((await resolveVersion(v)).version);
   const root = values.scenarios ? resolve(values.scenarios) : SCENARIOS;
   const corpus = loadCorpus(root);
   reportInvalid(corpus);
