@@ -5,8 +5,10 @@ import { runId } from "../environment/labels.ts";
 import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
 import { ensureEngine } from "../provision/engine.ts";
-import { defaultVersion, resolveVersion, supportedVersions } from "../provision/versions.ts";
-import { runMatrix } from "../run/matrix.ts";
+import { defaultVersion, matrixVersions, matrixVersionsIn, resolveVersion, supportedVersions } from "../provision/versions.ts";
+import { DEFAULT_PARALLELISM, runMatrix } from "../run/matrix.ts";
+import { mergeReportFolders } from "../run/merge.ts";
+import { parseShard } from "../run/shard.ts";
 import { type Corpus, loadCorpus } from "../scenario/load.ts";
 import { runCommand } from "./entry.ts";
 
@@ -20,8 +22,13 @@ const EXIT = { ok: 0, attention: 1, invalidInput: 2, infrastructure: 3, harnessB
 const USAGE = `usage: npm run repro -- <command> [options]
 
 commands:
-  run [--version vX.Y.Z]... [--scenario ID]... [--scenarios DIR] [--reports DIR]
-                                                 run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/
+  run [--version V]... [--matrix | --versions RANGE] [--parallel N] [--shard I/N]
+      [--scenario ID]... [--scenarios DIR] [--reports DIR]
+                                                 run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/;
+                                                 V: any release tag, a branch (master) or a commit of github.com/moby/buildkit;
+                                                 --matrix: the default matrix; --versions ">=0.13.0 <0.20.0": that part of it;
+                                                 --parallel: versions at once (default ${DEFAULT_PARALLELISM}); --shard 2/4: the 2nd quarter of the cells
+  merge-results DIR... [--out DIR]               merge the results.json of shards (or per-version runs) into one report
   list [--scenarios DIR]                         list scenarios
   validate [--scenarios DIR]                     load every scenario and report problems (runs nothing)
   versions                                       list known BuildKit versions and how each is provisioned
@@ -37,14 +44,31 @@ async function run(args: string[]): Promise<number> {
     args,
     options: {
       version: { type: "string", multiple: true },
+      matrix: { type: "boolean" },
+      versions: { type: "string" },
+      parallel: { type: "string" },
+      shard: { type: "string" },
       scenario: { type: "string", multiple: true },
       scenarios: { type: "string" },
       reports: { type: "string" },
     },
   });
   // Every version is resolved (a tag, a branch's pseudo-version) before the first one starts.
+  const asked = [...(values.version ?? [])];
+  if (values.matrix) asked.push(...matrixVersions().map((v) => v.version));
+  if (values.versions) asked.push(...matrixVersionsIn(values.versions).map((v) => v.version));
   const versions: string[] = [];
-  for (const v of values.version ?? [defaultVersion()]) versions.push((await resolveVersion(v)).version);
+  for (const v of asked.length > 0 ? asked : [defaultVersion()]) {
+    const { version } = await resolveVersion(v);
+    if (!versions.includes(version)) versions.push(version);
+  }
+  const parallelism = values.parallel === undefined ? undefined : Number(values.parallel);
+  if (parallelism !== undefined && !(Number.isInteger(parallelism) && parallelism >= 1 && parallelism <= 16))
+    throw new HarnessError(
+      "SCENARIO_INVALID",
+      `--parallel ${values.parallel} is not a whole number from 1 to 16.`,
+      `Give e.g. --parallel ${DEFAULT_PARALLELISM}.`,
+    );
   const root = values.scenarios ? resolve(values.scenarios) : SCENARIOS;
   const corpus = loadCorpus(root);
   reportInvalid(corpus);
@@ -65,6 +89,8 @@ async function run(args: string[]): Promise<number> {
     scenarios,
     invalid: wanted.length > 0 ? [] : corpus.invalid,
     reportsRoot: values.reports ? resolve(values.reports) : REPORTS,
+    ...(parallelism ? { parallelism } : {}),
+    ...(values.shard ? { shard: parseShard(values.shard) } : {}),
     onResult: (r) =>
       process.stderr.write(`[verdict] ${r.scenario.id} on ${r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`),
   });
@@ -96,6 +122,18 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "run":
       return run(rest);
+    case "merge-results": {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: "string" } } });
+      if (positionals.length === 0) throw new HarnessError("SCENARIO_INVALID", "merge-results needs report folders (or results.json files).", USAGE);
+      const out = values.out ? resolve(values.out) : resolve(REPORTS, `${new Date().toISOString().replace(/[:.]/g, "-")}-merged-${runId()}`);
+      const merged = await mergeReportFolders(
+        positionals.map((p) => resolve(p)),
+        out,
+        values.out ? undefined : REPORTS,
+      );
+      process.stdout.write(`merged ${positionals.length} report(s), ${merged.results.length} results: ${out}/results.json and summary.md\n`);
+      return EXIT.ok;
+    }
     case "list": {
       const corpus = loadCorpus(scenariosRoot(rest));
       for (const s of corpus.scenarios) process.stdout.write(`${s.id}\t${s.applies}\t${s.title}\n`);
@@ -111,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     case "versions":
       for (const v of supportedVersions()) {
         process.stdout.write(
-          `${v.version}${v.version === defaultVersion() ? " (default)" : ""}\t${v.officialDigest ? `official moby/buildkit:${v.version}@${v.officialDigest}, else local build` : "unpinned: local build from the Go module"}\n`,
+          `${v.version}${v.version === defaultVersion() ? " (default)" : ""}\t${v.officialDigest ? `official moby/buildkit:${v.version}@${v.officialDigest}, else local build` : "unpinned: local build from the Go module"}\t${v.matrix ? `matrix: ${v.matrix}` : "pin only"}\n`,
         );
       }
       return EXIT.ok;

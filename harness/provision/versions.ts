@@ -134,3 +134,8 @@ export async function resolveVersion(query: string, env: NodeJS.ProcessEnv = pro
   resolved.set(entry.version, entry);
   return entry;
 }
+
+/** Oldest first; pseudo-versions sort before the release they precede. */
+export function compareVersions(a: string, b: string): number {
+  return semver.valid(a) && semver.valid(b) ? semver.compare(a, b) : a.localeCompare(b);
+}
