@@ -8,8 +8,11 @@ import { type ImagePlan, imageSourcePolicy, planImage } from "./image-source.ts"
 import type { LocalImageSpec } from "./local-image.ts";
 import { type BuildkitVersion, lookupVersion, BUILDKIT_MODULE as MODULE } from "./versions.ts";
 
-/** 2: the Go toolchain comes from the module's go.mod (1 used the host's Go). */
-const LOCAL_RECIPE = "2";
+/**
+ * Images built with the host's Go before the toolchain came from go.mod stay valid (same
+ * source, same flags): the go-version label says which Go built each, and reports print it.
+ */
+const LOCAL_RECIPE = "1";
 const LOCAL_REPOSITORY = "buildkit-repro/buildkit";
 
 export function planBuildkitImage(version: string): Promise<ImagePlan> {
