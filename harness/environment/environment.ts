@@ -80,6 +80,12 @@ export async function provisionVersion(version: string): Promise<ProvisionedVers
  * registry isolates a scenario from the ones before it). Daemons it retires are kept as
  * records (their log and how they ended), so a crash is evidence.
  */
+/**
+ * Environments of this process that are up. Versions of a matrix run side by side under
+ * one run id, so sweeping "everything of the run" is only safe once the last one stops.
+ */
+let liveEnvironments = 0;
+
 export class BuildkitEnvironment {
   private stopped = false;
   private retired: DaemonRecord[] = [];
@@ -118,13 +124,14 @@ export class BuildkitEnvironment {
             "environment",
             `BuildKit ${version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
           );
+          liveEnvironments++;
           return new BuildkitEnvironment(description, network, registry, daemon, timings);
         })(),
       );
     } catch (err) {
       await registry?.container.stop().catch(() => undefined);
       await network.stop().catch(() => undefined);
-      await sweepRun(runId()).catch(() => undefined);
+      if (liveEnvironments === 0) await sweepRun(runId()).catch(() => undefined);
       throw err;
     }
   }
@@ -227,8 +234,10 @@ export class BuildkitEnvironment {
     ]) {
       await step().catch((err: unknown) => errors.push(err));
     }
-    // Whatever a failed stop left (or a helper container of this run) goes too.
-    await sweepRun(runId()).catch((err: unknown) => errors.push(err));
+    // Whatever a failed stop left (or a helper container of this run) goes too, once no
+    // other environment of the run is up.
+    liveEnvironments--;
+    if (liveEnvironments === 0) await sweepRun(runId()).catch((err: unknown) => errors.push(err));
     if (errors.length > 0) log("cleanup", `stopping the environment reported: ${errors.map((e) => (e as Error).message).join("; ")}`);
   }
 }
