@@ -21,9 +21,10 @@ import { VersionSession } from "./version-session.ts";
 const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 
 /**
- * Versions run side by side by default. Measured on two cores / 24 GiB (bench/matrix.ts):
- * two versions at once beat one after another, as builds wait on the registry and
- * on disk as much as on the CPU; more than two only made each build slower.
+ * Versions run side by side by default. Measured with bench/matrix.ts on two cores /
+ * 24 GiB (shared with other work, load average about 20): the corpus on two warm versions
+ * took 564 s one version at a time and 368 s two at a time (builds wait on the registry
+ * and the disk as much as on the CPU). More than two was not measured.
  */
 export const DEFAULT_PARALLELISM = 2;
 
