@@ -109,7 +109,12 @@ export class BuildkitEnvironment {
   static async start(provisioned: ProvisionedVersion): Promise<BuildkitEnvironment> {
     const { version, buildkitImage, registryImage, buildctl, privilege, engine } = provisioned;
     const started = Date.now();
-    const network = await startNetwork();
+    // Counted from the first container on: another environment stopping meanwhile must not sweep it.
+    liveEnvironments++;
+    const network = await startNetwork().catch((err: unknown) => {
+      liveEnvironments--;
+      throw err;
+    });
     let registry: StartedRegistry | undefined;
     try {
       return await withTimeout(
@@ -124,13 +129,13 @@ export class BuildkitEnvironment {
             "environment",
             `BuildKit ${version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
           );
-          liveEnvironments++;
           return new BuildkitEnvironment(description, network, registry, daemon, timings);
         })(),
       );
     } catch (err) {
       await registry?.container.stop().catch(() => undefined);
       await network.stop().catch(() => undefined);
+      liveEnvironments--;
       if (liveEnvironments === 0) await sweepRun(runId()).catch(() => undefined);
       throw err;
     }
