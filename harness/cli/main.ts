@@ -7,9 +7,11 @@ import { HarnessError } from "../errors.ts";
 import { interrupted } from "../interruption.ts";
 import { DOCKERD_BUILDS, lookupDockerdBuild } from "../provision/dockerd-builds.ts";
 import { ensureEngine } from "../provision/engine.ts";
-import { defaultVersion, lookupVersion, supportedVersions } from "../provision/versions.ts";
+import { defaultVersion, matrixVersions, matrixVersionsIn, resolveVersion, supportedVersions } from "../provision/versions.ts";
 import { DOCKERD_PREFIX } from "../run/dockerd-session.ts";
-import { runMatrix } from "../run/matrix.ts";
+import { DEFAULT_PARALLELISM, runMatrix } from "../run/matrix.ts";
+import { mergeReportFolders } from "../run/merge.ts";
+import { parseShard } from "../run/shard.ts";
 import { type Corpus, loadCorpus } from "../scenario/load.ts";
 import { runCommand } from "./entry.ts";
 
@@ -23,9 +25,15 @@ const EXIT = { ok: 0, attention: 1, invalidInput: 2, infrastructure: 3, harnessB
 const USAGE = `usage: npm run repro -- <command> [options]
 
 commands:
-  run [--version vX.Y.Z|dockerd:ID]... [--scenario ID]... [--scenarios DIR] [--reports DIR] [--compare-with RESULTS_JSON]
-                                                 run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/
-                                                 (verdicts are compared with the previous run in the reports folder, or RESULTS_JSON)
+  run [--version V]... [--matrix | --versions RANGE] [--parallel N] [--shard I/N]
+      [--scenario ID]... [--scenarios DIR] [--reports DIR] [--compare-with RESULTS_JSON]
+                                                 run the corpus (default: every scenario under scenarios/ on ${defaultVersion()}), write reports/;
+                                                 V: any release tag, a branch (master) or a commit of github.com/moby/buildkit,
+                                                 or dockerd:ID, an engine with its embedded BuildKit (see versions);
+                                                 --matrix: the default matrix; --versions ">=0.13.0 <0.20.0": that part of it;
+                                                 --parallel: versions at once (default ${DEFAULT_PARALLELISM}); --shard 2/4: the 2nd quarter of the cells;
+                                                 verdicts are compared with the previous run in the reports folder, or RESULTS_JSON
+  merge-results DIR... [--out DIR]               merge the results.json of shards (or per-version runs) into one report
   list [--scenarios DIR]                         list scenarios
   validate [--scenarios DIR]                     load every scenario and report problems (runs nothing)
   versions                                       list known BuildKit versions and dockerd engines, and how each is provisioned
@@ -41,6 +49,10 @@ async function run(args: string[]): Promise<number> {
     args,
     options: {
       version: { type: "string", multiple: true },
+      matrix: { type: "boolean" },
+      versions: { type: "string" },
+      parallel: { type: "string" },
+      shard: { type: "string" },
       scenario: { type: "string", multiple: true },
       scenarios: { type: "string" },
       reports: { type: "string" },
@@ -52,10 +64,24 @@ async function run(args: string[]): Promise<number> {
     process.stderr.write(`--compare-with ${previous}: no such file. Give the results.json of an earlier run.\n`);
     return EXIT.invalidInput;
   }
-  // Every version is checked before the first one starts.
-  const versions = (values.version ?? [defaultVersion()]).map((v) =>
-    v.startsWith(DOCKERD_PREFIX) ? `${DOCKERD_PREFIX}${lookupDockerdBuild(v.slice(DOCKERD_PREFIX.length)).id}` : lookupVersion(v).version,
-  );
+  // Every version is resolved (a tag, a branch's pseudo-version, an engine) before the first one starts.
+  const asked = [...(values.version ?? [])];
+  if (values.matrix) asked.push(...matrixVersions().map((v) => v.version));
+  if (values.versions) asked.push(...matrixVersionsIn(values.versions).map((v) => v.version));
+  const versions: string[] = [];
+  for (const v of asked.length > 0 ? asked : [defaultVersion()]) {
+    const version = v.startsWith(DOCKERD_PREFIX)
+      ? `${DOCKERD_PREFIX}${lookupDockerdBuild(v.slice(DOCKERD_PREFIX.length)).id}`
+      : (await resolveVersion(v)).version;
+    if (!versions.includes(version)) versions.push(version);
+  }
+  const parallelism = values.parallel === undefined ? undefined : Number(values.parallel);
+  if (parallelism !== undefined && !(Number.isInteger(parallelism) && parallelism >= 1 && parallelism <= 16))
+    throw new HarnessError(
+      "SCENARIO_INVALID",
+      `--parallel ${values.parallel} is not a whole number from 1 to 16.`,
+      `Give e.g. --parallel ${DEFAULT_PARALLELISM}.`,
+    );
   const root = values.scenarios ? resolve(values.scenarios) : SCENARIOS;
   const corpus = loadCorpus(root);
   reportInvalid(corpus);
@@ -77,6 +103,8 @@ async function run(args: string[]): Promise<number> {
     invalid: wanted.length > 0 ? [] : corpus.invalid,
     reportsRoot: values.reports ? resolve(values.reports) : REPORTS,
     ...(previous ? { previous } : {}),
+    ...(parallelism ? { parallelism } : {}),
+    ...(values.shard ? { shard: parseShard(values.shard) } : {}),
     onResult: (r) =>
       process.stderr.write(
         `[verdict] ${r.scenario.id} on ${r.builder.kind === "dockerd" ? `${r.builder.id} (BuildKit ${r.buildkitVersion})` : r.buildkitVersion}: ${r.verdict.kind}${r.verdict.loud ? " (!)" : ""}: ${r.verdict.reason}\n`,
@@ -112,6 +140,18 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "run":
       return run(rest);
+    case "merge-results": {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: "string" } } });
+      if (positionals.length === 0) throw new HarnessError("SCENARIO_INVALID", "merge-results needs report folders (or results.json files).", USAGE);
+      const out = values.out ? resolve(values.out) : resolve(REPORTS, `${new Date().toISOString().replace(/[:.]/g, "-")}-merged-${runId()}`);
+      const merged = await mergeReportFolders(
+        positionals.map((p) => resolve(p)),
+        out,
+        values.out ? undefined : REPORTS,
+      );
+      process.stdout.write(`merged ${positionals.length} report(s), ${merged.results.length} results: ${out}/results.json and summary.md\n`);
+      return EXIT.ok;
+    }
     case "list": {
       const corpus = loadCorpus(scenariosRoot(rest));
       for (const s of corpus.scenarios) process.stdout.write(`${s.id}\t${s.applies}\t${s.title}\n`);
@@ -127,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     case "versions":
       for (const v of supportedVersions()) {
         process.stdout.write(
-          `${v.version}${v.version === defaultVersion() ? " (default)" : ""}\t${v.officialDigest ? `official moby/buildkit:${v.version}@${v.officialDigest}, else local build` : "unpinned: local build from the Go module"}\n`,
+          `${v.version}${v.version === defaultVersion() ? " (default)" : ""}\t${v.officialDigest ? `official moby/buildkit:${v.version}@${v.officialDigest}, else local build` : "unpinned: local build from the Go module"}\t${v.matrix ? `matrix: ${v.matrix}` : "pin only"}\n`,
         );
       }
       for (const b of DOCKERD_BUILDS) {

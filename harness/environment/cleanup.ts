@@ -49,6 +49,24 @@ export function sweepRun(run: string): Promise<SweepResult> {
   return sweep((labels) => labels[LABEL_RUN] === run);
 }
 
+/**
+ * Environments (buildkitd or dockerd) of this process that are up or starting. Versions of
+ * a matrix run side by side under one run id, so sweeping "everything of the run" is only
+ * safe once the last one is gone.
+ */
+let liveEnvironments = 0;
+
+/** An environment's first container is about to be made. */
+export function environmentStarting(): void {
+  liveEnvironments++;
+}
+
+/** An environment is gone (stopped, or failed to start): the last one sweeps the run. */
+export async function environmentGone(run: string): Promise<void> {
+  liveEnvironments--;
+  if (liveEnvironments === 0) await sweepRun(run);
+}
+
 /** What this process created for the run: a test worker must not remove its siblings' resources. */
 function sweepOwn(run: string): Promise<SweepResult> {
   const pid = String(process.pid);

@@ -16,7 +16,7 @@ import type { ProvisionedImage } from "../provision/image-source.ts";
 import { provisionRegistryImage } from "../provision/registry-image.ts";
 import type { DaemonRecord } from "../scenario/observation.ts";
 import { withTimeout } from "../timeouts.ts";
-import { removeRunOnSignal, sweepOrphans, sweepRun } from "./cleanup.ts";
+import { environmentGone, environmentStarting, removeRunOnSignal, sweepOrphans } from "./cleanup.ts";
 import { daemonRecord, diagnoseFailure } from "./diagnosis.ts";
 import { DOCKERD_DATA_ROOT, type ImageStoreChoice, type StartedDockerd, startDockerd } from "./dockerd-container.ts";
 import { runId } from "./labels.ts";
@@ -105,7 +105,11 @@ export class DockerdEnvironment implements AsyncDisposable {
     const [dockerd, registryImage] = await Promise.all([provisionDockerdImage(build), provisionRegistryImage()]);
     const privilege = await detectPrivilegeMode(dockerd.image.reference, ["dockerd", "--version"]);
     const description: DockerdEnvironmentDescription = { dockerd, imageStore: opts.imageStore ?? "default", registryImage, privilege, hostEngine };
-    const network = await startNetwork();
+    environmentStarting();
+    const network = await startNetwork().catch(async (err: unknown) => {
+      await environmentGone(runId()).catch(() => undefined);
+      throw err;
+    });
     let registry: StartedRegistry | undefined;
     try {
       registry = await startRegistry(registryImage, network);
@@ -118,6 +122,7 @@ export class DockerdEnvironment implements AsyncDisposable {
     } catch (err) {
       await registry?.container.stop().catch(() => undefined);
       await network.stop().catch(() => undefined);
+      await environmentGone(runId()).catch(() => undefined);
       throw err;
     }
   }
@@ -137,7 +142,7 @@ export class DockerdEnvironment implements AsyncDisposable {
     for (const step of [() => this.current.daemon.container.stop(), () => this.currentRegistry.container.stop(), () => this.network.stop()]) {
       await step().catch((err: unknown) => errors.push(err));
     }
-    await sweepRun(runId()).catch((err: unknown) => errors.push(err));
+    await environmentGone(runId()).catch((err: unknown) => errors.push(err));
     if (errors.length > 0) log("cleanup", `stopping the dockerd environment reported: ${errors.map((e) => (e as Error).message).join("; ")}`);
   }
 

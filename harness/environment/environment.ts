@@ -12,7 +12,7 @@ import type { DaemonRecord } from "../scenario/observation.ts";
 import { withTimeout } from "../timeouts.ts";
 import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
 import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
-import { removeRunOnSignal, sweepOrphans, sweepRun } from "./cleanup.ts";
+import { environmentGone, environmentStarting, removeRunOnSignal, sweepOrphans } from "./cleanup.ts";
 import { containerFate } from "./container-fate.ts";
 import { type DiagnosisProbe, daemonRecord, diagnoseFailure, registryAnswers } from "./diagnosis.ts";
 import { runId } from "./labels.ts";
@@ -103,7 +103,12 @@ export class BuildkitEnvironment {
   static async start(provisioned: ProvisionedVersion): Promise<BuildkitEnvironment> {
     const { version, buildkitImage, registryImage, buildctl, privilege, engine } = provisioned;
     const started = Date.now();
-    const network = await startNetwork();
+    // Counted from the first container on: another environment stopping meanwhile must not sweep it.
+    environmentStarting();
+    const network = await startNetwork().catch(async (err: unknown) => {
+      await environmentGone(runId()).catch(() => undefined);
+      throw err;
+    });
     let registry: StartedRegistry | undefined;
     try {
       return await withTimeout(
@@ -124,7 +129,7 @@ export class BuildkitEnvironment {
     } catch (err) {
       await registry?.container.stop().catch(() => undefined);
       await network.stop().catch(() => undefined);
-      await sweepRun(runId()).catch(() => undefined);
+      await environmentGone(runId()).catch(() => undefined);
       throw err;
     }
   }
@@ -219,8 +224,9 @@ export class BuildkitEnvironment {
     ]) {
       await step().catch((err: unknown) => errors.push(err));
     }
-    // Whatever a failed stop left (or a helper container of this run) goes too.
-    await sweepRun(runId()).catch((err: unknown) => errors.push(err));
+    // Whatever a failed stop left (or a helper container of this run) goes too, once no
+    // other environment of the run is up.
+    await environmentGone(runId()).catch((err: unknown) => errors.push(err));
     if (errors.length > 0) log("cleanup", `stopping the environment reported: ${errors.map((e) => (e as Error).message).join("; ")}`);
   }
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { HarnessError } from "../errors.ts";
 import { log } from "../log.ts";
+import { readGoModRequirements } from "./go-module-query.ts";
 
 export interface GoBuildResult {
   /** Absolute paths of the built commands, by command name. */
@@ -29,7 +30,8 @@ export async function buildGoModuleCommands(opts: {
   version: string;
   commands: readonly string[];
   outDir: string;
-  toolchain?: string;
+  /** GOTOOLCHAIN for the build, or how to choose it from the module's go.mod; unset: the host's Go. */
+  toolchain?: string | ((goMod: { go?: string; toolchain?: string }) => string | undefined);
   ldflags?: string;
   /**
    * Returns the directory to build in instead of the module-cache one, for modules that
@@ -38,7 +40,7 @@ export async function buildGoModuleCommands(opts: {
   prepareSource?: (moduleDir: string) => Promise<string>;
 }): Promise<GoBuildResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" };
-  if (opts.toolchain) env.GOTOOLCHAIN = opts.toolchain;
+  if (typeof opts.toolchain === "string") env.GOTOOLCHAIN = opts.toolchain;
   const goMissing = await execa("go", ["version"], { reject: false, env });
   if (goMissing.exitCode !== 0) {
     throw new HarnessError(
@@ -49,11 +51,18 @@ export async function buildGoModuleCommands(opts: {
   }
   try {
     const download = await execa("go", ["mod", "download", "-json", `${opts.module}@${opts.version}`], { env });
-    const moduleDir = (JSON.parse(download.stdout) as { Dir: string }).Dir;
+    const { Dir: moduleDir, GoMod: goMod } = JSON.parse(download.stdout) as { Dir: string; GoMod: string };
+    if (typeof opts.toolchain === "function") {
+      const toolchain = opts.toolchain(await readGoModRequirements(goMod));
+      if (toolchain) env.GOTOOLCHAIN = toolchain;
+    }
     const dir = opts.prepareSource ? await opts.prepareSource(moduleDir) : moduleDir;
     await mkdir(opts.outDir, { recursive: true });
     const started = Date.now();
-    log("provision", `compiling ${opts.commands.join(", ")} of ${opts.module}@${opts.version} (a cold build takes minutes)`);
+    log(
+      "provision",
+      `compiling ${opts.commands.join(", ")} of ${opts.module}@${opts.version}${env.GOTOOLCHAIN ? ` with GOTOOLCHAIN=${env.GOTOOLCHAIN}` : ""} (a cold build takes minutes)`,
+    );
     await execa(
       "go",
       ["build", "-trimpath", ...(opts.ldflags ? ["-ldflags", opts.ldflags] : []), "-o", `${opts.outDir}/`, ...opts.commands.map((c) => `./${c}`)],
@@ -75,7 +84,7 @@ export async function buildGoModuleCommands(opts: {
     throw new HarnessError(
       "IMAGE_PROVISION_FAILED",
       `Building ${opts.module}@${opts.version} failed: ${(e.stderr ?? e.message).slice(-2000)}`,
-      `Check that the Go module proxy (${await goEnv(env, "GOPROXY").catch(() => "GOPROXY")}) is reachable and that the version exists; an older module may need an older toolchain (the toolchain field in harness/provision/buildkit-versions.json).`,
+      `Check that the Go module proxy (${await goEnv(env, "GOPROXY").catch(() => "GOPROXY")}) is reachable and that the version exists; an older module may need an older toolchain (the toolchain field in harness/provision/buildkit-versions.json pins one).`,
       { cause: err },
     );
   }

@@ -8,7 +8,10 @@ import { DockerdBuilder, dockerdIdentity } from "../builders/dockerd.ts";
 import { DockerdEnvironment } from "../environment/dockerd-environment.ts";
 import { interrupted } from "../interruption.ts";
 import { log } from "../log.ts";
+import { lookupDockerdBuild } from "../provision/dockerd-builds.ts";
+import { provisionDockerdImage } from "../provision/dockerd-image.ts";
 import type { EngineInfo } from "../provision/engine.ts";
+import { provisionRegistryImage } from "../provision/registry-image.ts";
 import type { VersionRecord } from "../report/model.ts";
 import { imageSourceRecord } from "../report/records.ts";
 import { type Fault, infrastructureError, notRun } from "../scenario/judge/verdict.ts";
@@ -23,7 +26,7 @@ const INTERRUPTED: Fault = { code: "INTERRUPTED", message: "the run was interrup
 export class DockerdSession {
   private env: DockerdEnvironment | undefined;
   private startFault: Fault | undefined;
-  private startedMs = 0;
+  private provisionMs = 0;
 
   constructor(readonly version: string) {}
 
@@ -32,14 +35,32 @@ export class DockerdSession {
   }
 
   async open(): Promise<void> {
+    await this.provision();
+    await this.start();
+  }
+
+  /** Makes the engine's image (Debian packages, or a Go module compile) and the registry's. */
+  async provision(): Promise<void> {
+    if (interrupted()) return;
     const started = Date.now();
     try {
-      this.env = await DockerdEnvironment.start(this.buildId);
-      this.startedMs = Date.now() - started;
+      await Promise.all([provisionDockerdImage(lookupDockerdBuild(this.buildId)), provisionRegistryImage()]);
+      this.provisionMs = Date.now() - started;
     } catch (err) {
       if (interrupted()) return;
       this.startFault = faultOf(err);
-      log("run", `dockerd ${this.buildId} could not be made or started: ${this.startFault.message}`);
+      log("run", `dockerd ${this.buildId} could not be made: ${this.startFault.message}`);
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.startFault || interrupted()) return;
+    try {
+      this.env = await DockerdEnvironment.start(this.buildId);
+    } catch (err) {
+      if (interrupted()) return;
+      this.startFault = faultOf(err);
+      log("run", `dockerd ${this.buildId} did not start: ${this.startFault.message}`);
     }
   }
 
@@ -56,7 +77,7 @@ export class DockerdSession {
             buildkit: imageSourceRecord(env.description.dockerd.image),
             registry: imageSourceRecord(env.description.registryImage),
             privilege: env.description.privilege,
-            timings: { provisionMs: this.startedMs - env.engine.daemon.startToReadyMs, startToReadyMs: env.engine.daemon.startToReadyMs },
+            timings: { provisionMs: this.provisionMs, startToReadyMs: env.engine.daemon.startToReadyMs },
           }
         : {}),
     };

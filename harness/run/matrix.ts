@@ -1,10 +1,14 @@
 /**
- * A run: the scenarios on each version, one version after another, every result recorded
- * as it is judged. Nothing in one version or one scenario can end the run; an
- * interruption stops it between steps and the report says what did not run.
+ * A run: the scenarios on each version, every result recorded as it is judged. Versions
+ * run side by side (each its own daemons, registry and network), at most `parallelism`
+ * at a time; images are provisioned one version at a time, since a BuildKit compile
+ * takes every core, so one version compiles while the others run. Nothing in one version
+ * or one scenario can end the run; an interruption stops it between steps and the report
+ * says what did not run.
  */
 import { resolve } from "node:path";
 import { interrupted } from "../interruption.ts";
+import { compareVersions } from "../provision/versions.ts";
 import type { ResultsDocument, VersionRecord } from "../report/model.ts";
 import { scenarioRecord } from "../report/records.ts";
 import type { InvalidScenario } from "../scenario/load.ts";
@@ -12,13 +16,43 @@ import type { Scenario } from "../scenario/model.ts";
 import type { ScenarioResult } from "../scenario/run/scenario.ts";
 import { DOCKERD_PREFIX, DockerdSession } from "./dockerd-session.ts";
 import { RunRecorder } from "./recorder.ts";
+import { type Shard, shardCells } from "./shard.ts";
 import { VersionSession } from "./version-session.ts";
 
 const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 
+/**
+ * Versions run side by side by default. Measured with bench/matrix.ts on two cores /
+ * 24 GiB (shared with other work, load average about 20): the corpus on two warm versions
+ * took 564 s one version at a time and 368 s two at a time (builds wait on the registry
+ * and the disk as much as on the CPU). More than two was not measured.
+ */
+export const DEFAULT_PARALLELISM = 2;
+
+/** What the run needs of one version's part (VersionSession; a synthetic one in tests). */
+export interface VersionPart {
+  readonly version: string;
+  provision(): Promise<void>;
+  start(): Promise<void>;
+  run(scenario: Scenario): Promise<ScenarioResult>;
+  close(): Promise<void>;
+  readonly record: VersionRecord;
+  readonly engine?: { readonly serverVersion: string; readonly apiVersion: string; readonly provenance: string } | undefined;
+}
+
 export interface MatrixRun {
   readonly document: ResultsDocument;
   readonly dir: string;
+}
+
+/** One at a time: a queue of tasks, each started when the one before settled. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task, task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
 }
 
 export async function runMatrix(opts: {
@@ -26,34 +60,67 @@ export async function runMatrix(opts: {
   scenarios: readonly Scenario[];
   invalid: readonly InvalidScenario[];
   reportsRoot: string;
-  /** The results.json to compare verdicts with (default: the previous run in reportsRoot). */
-  previous?: string;
   onResult?: (result: ScenarioResult) => void;
+  /** Versions at once; DEFAULT_PARALLELISM unless set. */
+  parallelism?: number;
+  /** Only this shard's version × scenario cells. */
+  shard?: Shard;
+  /** A version's part of the run; a VersionSession (real daemons) or a DockerdSession unless set. */
+  part?: (version: string) => VersionPart;
+  /** The results.json to compare verdicts with; the newest other run in reportsRoot unless set. */
+  previous?: string;
 }): Promise<MatrixRun> {
   const recorder = await RunRecorder.create(opts.reportsRoot, opts.previous ? { previous: opts.previous } : {});
-  const versions: VersionRecord[] = [];
+  // Oldest first, whatever order they were named in: shards of one run cut the same cells.
+  // Engines (dockerd:<build>) come after the standalone versions, in the order named.
+  const engines = opts.versions.filter((v) => v.startsWith(DOCKERD_PREFIX));
+  const versions = [...new Set([...opts.versions.filter((v) => !v.startsWith(DOCKERD_PREFIX)).sort(compareVersions), ...engines])];
+  const cells = shardCells(
+    versions,
+    opts.scenarios.map((s) => s.id),
+    opts.shard,
+  );
+  const plan = versions
+    .map((version) => ({ version, scenarios: opts.scenarios.filter((s) => cells.has(`${version}\0${s.id}`)) }))
+    .filter((p) => p.scenarios.length > 0);
+  const makePart =
+    opts.part ?? ((version: string): VersionPart => (version.startsWith(DOCKERD_PREFIX) ? new DockerdSession(version) : new VersionSession(version)));
+  const provisioning = new Serial();
+  const records = new Map<string, VersionRecord>();
   let engine: ResultsDocument["run"]["engine"];
-  for (const version of opts.versions) {
-    const session = version.startsWith(DOCKERD_PREFIX) ? new DockerdSession(version) : new VersionSession(version);
-    if (!interrupted()) await session.open();
+
+  const runVersion = async (version: string, scenarios: readonly Scenario[]) => {
+    const part = makePart(version);
+    await provisioning.run(() => part.provision());
     try {
-      for (const scenario of opts.scenarios) {
-        const result = await session.run(scenario);
+      await part.start();
+      for (const scenario of scenarios) {
+        const result = await part.run(scenario);
         await recorder.add(result);
         opts.onResult?.(result);
       }
     } finally {
-      await session.close();
+      await part.close();
     }
-    versions.push(session.record);
-    engine ??= session.engine && { serverVersion: session.engine.serverVersion, apiVersion: session.engine.apiVersion, provenance: session.engine.provenance };
-  }
+    records.set(version, part.record);
+    engine ??= part.engine && { serverVersion: part.engine.serverVersion, apiVersion: part.engine.apiVersion, provenance: part.engine.provenance };
+  };
+
+  const queue = [...plan];
+  const workers = Array.from({ length: Math.max(1, Math.min(opts.parallelism ?? DEFAULT_PARALLELISM, plan.length)) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await runVersion(next.version, next.scenarios);
+  });
+  await Promise.all(workers);
+
+  const versionIndex = new Map(versions.map((v, i) => [v, i]));
+  const scenarioIndex = new Map(opts.scenarios.map((s, i) => [s.id, i]));
   const document = await recorder.finish({
-    versions,
+    versions: plan.map((p) => records.get(p.version)!),
     scenarios: opts.scenarios.map((s) => scenarioRecord(s, PROJECT_ROOT)),
     invalidScenarios: opts.invalid.map((i) => ({ folder: i.dir, message: i.error.describe() })),
     ...(engine ? { engine } : {}),
     complete: !interrupted(),
+    order: (a, b) => versionIndex.get(a.version)! - versionIndex.get(b.version)! || scenarioIndex.get(a.scenario)! - scenarioIndex.get(b.scenario)!,
   });
   return { document, dir: recorder.dir };
 }

@@ -73,7 +73,10 @@ export class RunRecorder {
     invalidScenarios: ResultsDocument["invalidScenarios"];
     engine?: ResultsDocument["run"]["engine"];
     complete: boolean;
+    /** The results' order in results.json (versions that run side by side finish interleaved). */
+    order?: (a: ResultRecord, b: ResultRecord) => number;
   }): Promise<ResultsDocument> {
+    if (parts.order) this.results.sort(parts.order);
     const counts = Object.fromEntries(VERDICT_KINDS.map((k) => [k, this.results.filter((r) => r.verdict.kind === k).length]));
     const doc: ResultsDocument = {
       schemaVersion: RESULTS_SCHEMA_VERSION,

@@ -36,14 +36,25 @@ export class VersionSession {
 
   /** Provisions and starts; a failure is recorded, not thrown (its scenarios will say so). */
   async open(): Promise<void> {
+    await this.provision();
+    await this.start();
+  }
+
+  /** Pulls or builds the version's images; a failure is recorded, not thrown. */
+  async provision(): Promise<void> {
+    if (interrupted()) return;
     try {
       this.provisioned = await provisionVersion(this.version);
     } catch (err) {
       if (interrupted()) return;
       this.provisionFault = faultOf(err);
       log("run", `BuildKit ${this.version} could not be provisioned: ${this.provisionFault.message}`);
-      return;
     }
+  }
+
+  /** Starts the environment of a provisioned version; a failure is recorded, not thrown. */
+  async start(): Promise<void> {
+    if (!this.provisioned || interrupted()) return;
     try {
       this.env = await BuildkitEnvironment.start(this.provisioned);
     } catch (err) {

@@ -1,0 +1,62 @@
+/**
+ * The corpus across the default matrix, warm: every version's images are provisioned
+ * first (untimed; cold builds are reported apart), then the matrix runs, timed, at each
+ * parallelism asked for. Prints the wall time per parallelism (not asserted).
+ *
+ *   npm run bench:matrix [-- --versions ">=0.20.0"] [--parallel 1,2,3] [--scenario ID]...
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { provisionVersion } from "../harness/environment/environment.ts";
+import { matrixVersions, matrixVersionsIn } from "../harness/provision/versions.ts";
+import { DEFAULT_PARALLELISM, runMatrix } from "../harness/run/matrix.ts";
+import { loadCorpus } from "../harness/scenario/load.ts";
+import { runScript } from "../scripts/run-script.ts";
+
+const { values } = parseArgs({
+  options: {
+    versions: { type: "string" },
+    parallel: { type: "string", default: String(DEFAULT_PARALLELISM) },
+    scenario: { type: "string", multiple: true },
+  },
+});
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+runScript(async () => {
+  const versions = (values.versions ? matrixVersionsIn(values.versions) : matrixVersions()).map((v) => v.version);
+  const corpus = loadCorpus(resolve(import.meta.dirname, "../scenarios"));
+  const scenarios = values.scenario ? corpus.scenarios.filter((s) => values.scenario!.includes(s.id)) : corpus.scenarios;
+  const parallelisms = values.parallel.split(",").map(Number);
+
+  process.stdout.write(`warming ${versions.length} version(s): provisioning whatever is not built yet\n`);
+  const warmUp: string[] = [];
+  for (const v of versions) {
+    const t = Date.now();
+    try {
+      const p = await provisionVersion(v);
+      warmUp.push(`${v}\t${seconds(Date.now() - t)}\t${p.buildkitImage.description}`);
+    } catch (err) {
+      warmUp.push(`${v}\tFAILED\t${(err as Error).message.split("\n")[0]}`);
+    }
+  }
+  process.stdout.write(`${warmUp.join("\n")}\n\n`);
+
+  const reports = await mkdtemp(join(tmpdir(), "buildkit-repro-bench-matrix-"));
+  try {
+    const rows: string[] = [];
+    for (const parallelism of parallelisms) {
+      const t = Date.now();
+      const { document } = await runMatrix({ versions, scenarios, invalid: [], reportsRoot: join(reports, `p${parallelism}`), parallelism });
+      const wall = Date.now() - t;
+      const loud = document.results.filter((r) => r.verdict.loud).length;
+      rows.push(`${parallelism}\t${seconds(wall)}\t${document.results.length} results (${loud} loud)`);
+      process.stdout.write(`parallelism ${parallelism}: ${versions.length} versions × ${scenarios.length} scenarios warm in ${seconds(wall)}\n`);
+    }
+    process.stdout.write(`\nparallelism\twall time (warm)\tcells\n${rows.join("\n")}\n`);
+  } finally {
+    await rm(reports, { recursive: true, force: true });
+  }
+});
