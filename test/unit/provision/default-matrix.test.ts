@@ -32,7 +32,9 @@ describe("the default matrix", () => {
 
   it("has every release where a scenario's declared verdict changes, from v0.11 on", () => {
     const boundaries = new Set<string>();
-    for (const s of corpus.scenarios) {
+    for (const scenario of corpus.scenarios) {
+      // Bugs declared for dockerd engines only change no standalone daemon's verdict.
+      const s = { ...scenario, knownBugs: scenario.knownBugs.filter((b) => b.builder !== "dockerd") };
       for (const range of [s.applies, ...s.knownBugs.map((b) => b.versions), ...s.requires.map((r) => r.versions)]) {
         const low = lowerBound(range);
         if (low && semver.gte(low, "0.11.0")) boundaries.add(`v${low}`);
