@@ -25,6 +25,7 @@ const INTERRUPTED: Fault = { code: "INTERRUPTED", message: "the run was interrup
 
 export class DockerdSession {
   private env: DockerdEnvironment | undefined;
+  private provisionFault: Fault | undefined;
   private startFault: Fault | undefined;
   private provisionMs = 0;
 
@@ -48,13 +49,13 @@ export class DockerdSession {
       this.provisionMs = Date.now() - started;
     } catch (err) {
       if (interrupted()) return;
-      this.startFault = faultOf(err);
-      log("run", `dockerd ${this.buildId} could not be made: ${this.startFault.message}`);
+      this.provisionFault = faultOf(err);
+      log("run", `dockerd ${this.buildId} could not be made: ${this.provisionFault.message}`);
     }
   }
 
   async start(): Promise<void> {
-    if (this.startFault || interrupted()) return;
+    if (this.provisionFault || interrupted()) return;
     try {
       this.env = await DockerdEnvironment.start(this.buildId);
     } catch (err) {
@@ -66,11 +67,12 @@ export class DockerdSession {
 
   get record(): VersionRecord {
     const env = this.env;
-    const status = this.startFault ? "start-failed" : interrupted() && !env ? "interrupted" : "ran";
+    const fault = this.provisionFault ?? this.startFault;
+    const status = this.provisionFault ? "provision-failed" : this.startFault ? "start-failed" : interrupted() && !env ? "interrupted" : "ran";
     return {
       version: this.version,
       status,
-      ...(this.startFault ? { fault: { ...this.startFault } } : {}),
+      ...(fault ? { fault: { ...fault } } : {}),
       ...(env
         ? {
             builder: { ...dockerdIdentity(env) },
@@ -89,7 +91,8 @@ export class DockerdSession {
 
   async run(scenario: Scenario): Promise<ScenarioResult> {
     if (interrupted()) return unrunResult(scenario, this.version, notRun(INTERRUPTED));
-    if (this.startFault) return unrunResult(scenario, this.version, infrastructureError(this.startFault));
+    const cannot = this.provisionFault ?? this.startFault;
+    if (cannot) return unrunResult(scenario, this.version, infrastructureError(cannot));
     if (!this.env) return unrunResult(scenario, this.version, notRun(INTERRUPTED));
     return runScenario(scenario, new DockerdBuilder(this.env));
   }
