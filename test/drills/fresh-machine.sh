@@ -54,6 +54,8 @@ if [ "$mode" = real ]; then
 fi
 
 work=$(mktemp -d /tmp/buildkit-repro-fresh-XXXXXX)
+# Readable by everyone, like a checkout in a home folder: a test runs the CLI as nobody.
+chmod 755 "$work"
 if [ "$mode" = dry-run ]; then trap 'rm -rf "$work"' EXIT; fi
 echo "== fresh-machine drill of $commit in $work"
 

@@ -30,9 +30,10 @@ describe("ensureEngine without a Docker engine", () => {
       uid: 65534,
       gid: 65534,
       reject: false,
-      env: { ...process.env, DOCKER_HOST: "", HOME: "/tmp", BUILDKIT_REPRO_CACHE: "/tmp/buildkit-repro-nobody" },
+      // Its own writable places: the caller's TMPDIR (tsx's cache lives there) may be root's alone.
+      env: { ...process.env, DOCKER_HOST: "", HOME: "/tmp", TMPDIR: "/tmp", BUILDKIT_REPRO_CACHE: "/tmp/buildkit-repro-nobody" },
     });
-    expect(result.exitCode).toBe(3);
+    expect(result.exitCode, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/error \[ENGINE_UNAVAILABLE\]: No Docker engine answers at \/var\/run\/docker\.sock, and this process is not root/);
     expect(result.stderr).toMatch(/run as root on Debian\/Ubuntu/);
   });
