@@ -13,6 +13,9 @@ import type { DaemonExit, DaemonRecord } from "../scenario/observation.ts";
 import type { BuildPaths, PlannedOutput } from "../scenario/run/request.ts";
 import type { TemplateContext } from "../scenario/template.ts";
 
+/** How run ids name an engine: "dockerd:<build id>"; any other id is a BuildKit version. */
+export const DOCKERD_PREFIX = "dockerd:";
+
 export interface BuilderIdentity {
   readonly kind: BuilderKind;
   /** How runs name it: "v0.34.0" for a buildkitd, "dockerd:debian-bookworm" for an engine. */

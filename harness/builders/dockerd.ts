@@ -17,7 +17,7 @@ import type { DaemonRecord } from "../scenario/observation.ts";
 import { type BuildPaths, checkDockerfile, inTestRegistry, type PlannedOutput } from "../scenario/run/request.ts";
 import { renderTemplate, type TemplateContext } from "../scenario/template.ts";
 import { timeoutMs } from "../timeouts.ts";
-import type { BuilderBuild, BuilderIdentity, MachineDiagnosis, ScenarioBuilder } from "./builder.ts";
+import { type BuilderBuild, type BuilderIdentity, DOCKERD_PREFIX, type MachineDiagnosis, type ScenarioBuilder } from "./builder.ts";
 
 /**
  * The name the Dockerfile travels under in the context tar. The docker CLI does the same
@@ -32,7 +32,7 @@ export function dockerdIdentity(env: DockerdEnvironment): BuilderIdentity {
   const d = env.description.dockerd;
   return {
     kind: "dockerd",
-    id: `dockerd:${d.build.id}`,
+    id: `${DOCKERD_PREFIX}${d.build.id}`,
     buildkitVersion: d.buildkit.version,
     engineVersion: d.dockerdVersion,
     origin: `${d.origin}; embedded BuildKit ${d.buildkit.version} (${d.buildkit.evidence})`,

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DOCKERD_PREFIX } from "../builders/builder.ts";
 import { exitAfterInterruption, sweepOrphans } from "../environment/cleanup.ts";
 import { runId } from "../environment/labels.ts";
 import { HarnessError } from "../errors.ts";
@@ -8,7 +9,6 @@ import { interrupted } from "../interruption.ts";
 import { DOCKERD_BUILDS, lookupDockerdBuild } from "../provision/dockerd-builds.ts";
 import { ensureEngine } from "../provision/engine.ts";
 import { defaultVersion, matrixVersions, matrixVersionsIn, resolveVersion, supportedVersions } from "../provision/versions.ts";
-import { DOCKERD_PREFIX } from "../run/dockerd-session.ts";
 import { DEFAULT_PARALLELISM, runMatrix } from "../run/matrix.ts";
 import { mergeReportFolders } from "../run/merge.ts";
 import { parseShard } from "../run/shard.ts";

@@ -24,11 +24,29 @@ export interface DiagnosisProbe {
 }
 
 /** A daemon's log and, once it stopped, how it ended. */
-export async function daemonRecord(containerId: string): Promise<DaemonRecord> {
+async function daemonRecord(containerId: string): Promise<DaemonRecord> {
   const fate = await containerFate(containerId);
   const { log: text, truncated } = await containerLog(containerId);
   const exit = fate.running ? undefined : daemonExit(fate, text);
   return { container: containerId.slice(0, 12), log: text, logTruncated: truncated, ...(exit ? { exit } : {}) };
+}
+
+/**
+ * The daemons (or engines) an environment replaced, kept as evidence until an attempt
+ * takes them together with the current one's record.
+ */
+export class DaemonRecords {
+  private retired: DaemonRecord[] = [];
+
+  async retire(containerId: string): Promise<void> {
+    this.retired.push(await daemonRecord(containerId));
+  }
+
+  async take(currentContainerId: string): Promise<DaemonRecord[]> {
+    const records = [...this.retired, await daemonRecord(currentContainerId)];
+    this.retired = [];
+    return records;
+  }
 }
 
 function daemonExit(fate: ContainerFate, log: string): DaemonExit {

@@ -17,12 +17,12 @@ import { provisionRegistryImage } from "../provision/registry-image.ts";
 import type { DaemonRecord } from "../scenario/observation.ts";
 import { withTimeout } from "../timeouts.ts";
 import { environmentGone, environmentStarting, removeRunOnSignal, sweepOrphans } from "./cleanup.ts";
-import { daemonRecord, diagnoseFailure } from "./diagnosis.ts";
+import { DaemonRecords, diagnoseFailure } from "./diagnosis.ts";
 import { DOCKERD_DATA_ROOT, type ImageStoreChoice, type StartedDockerd, startDockerd } from "./dockerd-container.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
-import { type StartedRegistry, startRegistry } from "./registry-container.ts";
+import { replaceRegistry, type StartedRegistry, startRegistry } from "./registry-container.ts";
 import { containerSpace } from "./space.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // as in environment.ts: cleanup.ts does Ryuk's job
@@ -45,8 +45,7 @@ export interface StartedEngine {
 
 export class DockerdEnvironment implements AsyncDisposable {
   private stopped = false;
-  /** Records of engines replaced since the last takeDaemonRecords. */
-  private retired: DaemonRecord[] = [];
+  private readonly engines = new DaemonRecords();
 
   private constructor(
     readonly description: DockerdEnvironmentDescription,
@@ -65,16 +64,13 @@ export class DockerdEnvironment implements AsyncDisposable {
 
   /** Replaces the registry with an empty one under the same name, which the engine already trusts. */
   async freshRegistry(): Promise<StartedRegistry> {
-    await this.currentRegistry.container.stop({ timeout: 0 }).catch(() => undefined);
-    this.currentRegistry = await withTimeout("environmentStart", "Starting a fresh registry", startRegistry(this.description.registryImage, this.network));
+    this.currentRegistry = await replaceRegistry(this.currentRegistry, this.description.registryImage, this.network);
     return this.currentRegistry;
   }
 
   /** The engines replaced since the last call, and the current one's log so far. */
   async takeDaemonRecords(): Promise<DaemonRecord[]> {
-    const records = [...this.retired, await daemonRecord(this.current.daemon.container.getId())];
-    this.retired = [];
-    return records;
+    return this.engines.take(this.current.daemon.container.getId());
   }
 
   /** After a failed build: did the engine die (a crash, a finding), or was it the machine (a fault)? */
@@ -129,7 +125,7 @@ export class DockerdEnvironment implements AsyncDisposable {
 
   /** Replaces the engine with one whose data root is empty; the registry keeps its content. */
   async freshEngine(): Promise<StartedEngine> {
-    this.retired.push(await daemonRecord(this.current.daemon.container.getId()));
+    await this.engines.retire(this.current.daemon.container.getId());
     await this.current.daemon.container.stop();
     this.current = await withTimeout("environmentStart", "Starting a fresh dockerd", startEngine(this.description, this.network, this.currentRegistry));
     return this.current;

@@ -14,11 +14,11 @@ import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
 import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
 import { environmentGone, environmentStarting, removeRunOnSignal, sweepOrphans } from "./cleanup.ts";
 import { containerFate } from "./container-fate.ts";
-import { type DiagnosisProbe, daemonRecord, diagnoseFailure, registryAnswers } from "./diagnosis.ts";
+import { DaemonRecords, type DiagnosisProbe, diagnoseFailure, registryAnswers } from "./diagnosis.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
-import { type StartedRegistry, startRegistry } from "./registry-container.ts";
+import { replaceRegistry, type StartedRegistry, startRegistry } from "./registry-container.ts";
 import { containerSpace, describeUse, hostNearlyOutOfSpace, hostSpace } from "./space.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // Ryuk's image cannot be pulled offline; cleanup.ts does its job.
@@ -82,7 +82,7 @@ export async function provisionVersion(version: string): Promise<ProvisionedVers
  */
 export class BuildkitEnvironment {
   private stopped = false;
-  private retired: DaemonRecord[] = [];
+  private readonly daemons = new DaemonRecords();
 
   private constructor(
     readonly description: EnvironmentDescription,
@@ -155,22 +155,19 @@ export class BuildkitEnvironment {
 
   /** Replaces the registry with an empty one under the same name, so builders need no change. */
   async freshRegistry(): Promise<StartedRegistry> {
-    await this.currentRegistry.container.stop({ timeout: 0 }).catch(() => undefined);
-    this.currentRegistry = await withTimeout("environmentStart", "Starting a fresh registry", startRegistry(this.description.registryImage, this.network));
+    this.currentRegistry = await replaceRegistry(this.currentRegistry, this.description.registryImage, this.network);
     return this.currentRegistry;
   }
 
   /** Records the current daemon's log and fate, then removes it. */
   private async retireDaemon(): Promise<void> {
-    this.retired.push(await daemonRecord(this.current.container.getId()));
+    await this.daemons.retire(this.current.container.getId());
     await this.current.container.stop({ timeout: 0 }).catch(() => undefined);
   }
 
   /** The daemons retired since the last call, and the current one's log so far. */
   async takeDaemonRecords(): Promise<DaemonRecord[]> {
-    const records = [...this.retired, await daemonRecord(this.current.container.getId())];
-    this.retired = [];
-    return records;
+    return this.daemons.take(this.current.container.getId());
   }
 
   /**

@@ -2,6 +2,7 @@ import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontai
 import { HarnessError } from "../errors.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { REGISTRY_CONFIG } from "../provision/registry-image.ts";
+import { withTimeout } from "../timeouts.ts";
 import { resourceLabels } from "./labels.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
 
@@ -41,4 +42,10 @@ export async function startRegistry(image: ProvisionedImage, network: StartedNet
     hostInNetwork: `${REGISTRY_ALIAS}:${PORT}`,
     urlFromHost: `http://127.0.0.1:${container.getMappedPort(PORT)}`,
   };
+}
+
+/** Stops `current` and starts an empty registry under the same name, so builders need no change. */
+export async function replaceRegistry(current: StartedRegistry, image: ProvisionedImage, network: StartedNetwork): Promise<StartedRegistry> {
+  await current.container.stop({ timeout: 0 }).catch(() => undefined);
+  return withTimeout("environmentStart", "Starting a fresh registry", startRegistry(image, network));
 }

@@ -4,6 +4,7 @@
  * another, stop it. The dockerd counterpart of VersionSession, with the same promises: an
  * engine that cannot be made or started gives its scenarios infrastructure-error results.
  */
+import { DOCKERD_PREFIX } from "../builders/builder.ts";
 import { DockerdBuilder, dockerdIdentity } from "../builders/dockerd.ts";
 import { DockerdEnvironment } from "../environment/dockerd-environment.ts";
 import { interrupted } from "../interruption.ts";
@@ -18,8 +19,6 @@ import { type Fault, infrastructureError, notRun } from "../scenario/judge/verdi
 import type { Scenario } from "../scenario/model.ts";
 import { faultOf, runScenario, type ScenarioResult } from "../scenario/run/scenario.ts";
 import { unrunResult } from "./version-session.ts";
-
-export const DOCKERD_PREFIX = "dockerd:";
 
 const INTERRUPTED: Fault = { code: "INTERRUPTED", message: "the run was interrupted before this scenario" };
 

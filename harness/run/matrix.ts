@@ -7,6 +7,7 @@
  * says what did not run.
  */
 import { resolve } from "node:path";
+import { DOCKERD_PREFIX } from "../builders/builder.ts";
 import { interrupted } from "../interruption.ts";
 import { compareVersions } from "../provision/versions.ts";
 import type { ResultsDocument, VersionRecord } from "../report/model.ts";
@@ -14,7 +15,7 @@ import { scenarioRecord } from "../report/records.ts";
 import type { InvalidScenario } from "../scenario/load.ts";
 import type { Scenario } from "../scenario/model.ts";
 import type { ScenarioResult } from "../scenario/run/scenario.ts";
-import { DOCKERD_PREFIX, DockerdSession } from "./dockerd-session.ts";
+import { DockerdSession } from "./dockerd-session.ts";
 import { RunRecorder } from "./recorder.ts";
 import { type Shard, shardCells } from "./shard.ts";
 import { VersionSession } from "./version-session.ts";

@@ -5,6 +5,7 @@
  * environment lost mid-run (engine restarted, network gone) is started again once, and if
  * that fails the scenarios left are not run, each saying why.
  */
+import { DOCKERD_PREFIX } from "../builders/builder.ts";
 import { BuildkitdBuilder } from "../builders/buildkitd.ts";
 import { BuildkitEnvironment, type ProvisionedVersion, provisionVersion } from "../environment/environment.ts";
 import { interrupted } from "../interruption.ts";
@@ -17,7 +18,7 @@ import { faultOf, runScenario, type ScenarioResult } from "../scenario/run/scena
 
 /** A result for a scenario that did not run on this version, with why. */
 export function unrunResult(scenario: Scenario, version: string, verdict: Verdict): ScenarioResult {
-  const kind = version.startsWith("dockerd:") ? ("dockerd" as const) : ("buildkitd" as const);
+  const kind = version.startsWith(DOCKERD_PREFIX) ? ("dockerd" as const) : ("buildkitd" as const);
   const builder = { kind, id: version, buildkitVersion: kind === "dockerd" ? "(unknown: the engine did not start)" : version, origin: "(not started)" };
   return { scenario, builder, buildkitVersion: version, verdict, attempts: [], wallMs: 0 };
 }
