@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { DOCKERD_BUILDS } from "../../../harness/provision/dockerd-builds.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const workflowText = readFileSync(resolve(ROOT, ".github/workflows/nightly.yml"), "utf8");
@@ -21,14 +22,27 @@ describe("the nightly workflow", () => {
     for (const v of file.versions) expect(workflowText, `${v.version} is written into nightly.yml`).not.toContain(v.version);
   });
 
-  it("gets from the plan script exactly the versions file's default matrix", async () => {
+  it("gets from the plan script exactly the versions file's default matrix and one job per dockerd engine", async () => {
     const { stdout } = await execa("node", ["--import", "tsx", "scripts/nightly-matrix.ts"], { cwd: ROOT });
     const m = /^matrix=(.*)$/m.exec(stdout);
     expect(m).not.toBeNull();
-    const versions = (JSON.parse(m![1]!) as { include: { version: string }[] }).include.map((i) => i.version);
+    const jobs = (JSON.parse(m![1]!) as { include: { version: string; artifact: string }[] }).include;
+    const releases = jobs.map((j) => j.version).filter((v) => !v.startsWith("dockerd:"));
     const expected = file.versions.filter((v) => v.matrix).map((v) => v.version);
-    expect([...versions].sort()).toEqual([...expected].sort());
-    expect(versions.length).toBeGreaterThanOrEqual(30);
+    expect([...releases].sort()).toEqual([...expected].sort());
+    expect(releases.length).toBeGreaterThanOrEqual(30);
+    const engines = jobs.map((j) => j.version).filter((v) => v.startsWith("dockerd:"));
+    expect(engines.sort()).toEqual(DOCKERD_BUILDS.map((b) => `dockerd:${b.id}`).sort());
+
+    // Every artifact is one the merge job downloads, and a name upload-artifact accepts.
+    const pattern = workflow.jobs.merge!.steps.find((s) => s.with?.pattern)?.with?.pattern ?? "";
+    const artifacts = jobs.map((j) => j.artifact);
+    expect(new Set(artifacts).size).toBe(jobs.length);
+    for (const a of artifacts) {
+      expect(a.startsWith(pattern.slice(0, -1)), a).toBe(true);
+      expect(a, "upload-artifact refuses these characters").not.toMatch(/["<>|*?\\/:\r\n]/);
+    }
+    expect(workflow.jobs.release!.steps.find((s) => s.with?.name)?.with?.name).toBe(`$\{{ matrix.artifact }}`);
   });
 
   it("runs master in a job of its own whose results the release merge does not take in", () => {
