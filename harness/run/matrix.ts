@@ -1,8 +1,9 @@
 /**
  * A run: the scenarios on each version, every result recorded as it is judged. Versions
  * run side by side (each its own daemons, registry and network), at most `parallelism`
- * at a time; images are provisioned one version at a time, since a BuildKit compile
- * takes every core, so one version compiles while the others run. Nothing in one version
+ * at a time. Images are provisioned one version at a time, since a BuildKit compile
+ * takes every core, in run order and ahead of the versions running: the next versions
+ * compile while the first ones run, so a worker rarely waits for a compile. Nothing in one version
  * or one scenario can end the run; an interruption stops it between steps and the report
  * says what did not run.
  */
@@ -86,13 +87,21 @@ export async function runMatrix(opts: {
     .filter((p) => p.scenarios.length > 0);
   const makePart =
     opts.part ?? ((version: string): VersionPart => (version.startsWith(DOCKERD_PREFIX) ? new DockerdSession(version) : new VersionSession(version)));
+  const parts = new Map(plan.map((p) => [p.version, makePart(p.version)]));
   const provisioning = new Serial();
+  const provisioned = new Map(
+    plan.map((p) => {
+      const done = provisioning.run(() => parts.get(p.version)!.provision());
+      done.catch(() => undefined); // awaited by the version's worker; not unhandled if that worker never comes
+      return [p.version, done];
+    }),
+  );
   const records = new Map<string, VersionRecord>();
   let engine: ResultsDocument["run"]["engine"];
 
   const runVersion = async (version: string, scenarios: readonly Scenario[]) => {
-    const part = makePart(version);
-    await provisioning.run(() => part.provision());
+    const part = parts.get(version)!;
+    await provisioned.get(version);
     try {
       await part.start();
       for (const scenario of scenarios) {

@@ -36,12 +36,15 @@ function verdictOf(version: string, scenario: Scenario): Verdict {
 
 /** Counts what runs at once, to check the limits the matrix promises. */
 const load = { running: 0, maxRunning: 0, provisioning: 0, maxProvisioning: 0 };
+/** What happened, in order: "provision v", "start v", "close v". */
+const events: string[] = [];
 const tick = () => new Promise((r) => setTimeout(r, 2));
 
 class SyntheticPart implements VersionPart {
   private failed = false;
   constructor(readonly version: string) {}
   async provision() {
+    events.push(`provision ${this.version}`);
     load.provisioning++;
     load.maxProvisioning = Math.max(load.maxProvisioning, load.provisioning);
     await tick();
@@ -49,6 +52,7 @@ class SyntheticPart implements VersionPart {
     this.failed = this.version === BROKEN;
   }
   async start() {
+    events.push(`start ${this.version}`);
     if (this.failed) return; // a version that was not provisioned starts nothing
     load.running++;
     load.maxRunning = Math.max(load.maxRunning, load.running);
@@ -62,6 +66,7 @@ class SyntheticPart implements VersionPart {
     return { scenario, builder, buildkitVersion: this.version, verdict, attempts: [], wallMs: 100 };
   }
   async close() {
+    events.push(`close ${this.version}`);
     if (!this.failed) load.running--;
   }
   get record(): VersionRecord {
@@ -104,6 +109,16 @@ describe("the matrix", () => {
     expect(document.versions.map((v) => [v.version, v.status])).toEqual(VERSIONS.map((v) => [v, v === BROKEN ? "provision-failed" : "ran"]));
     // results in matrix order even though versions finished interleaved
     expect(document.results.map((r) => `${r.version} ${r.scenario}`)).toEqual(VERSIONS.flatMap((v) => scenarios.map((s) => `${v} ${s.id}`)));
+  });
+
+  it("provisions ahead of the running versions, in run order, so a version never waits for a worker to compile", async () => {
+    events.length = 0;
+    await run({ parallelism: 1 });
+    const provisions = events.filter((e) => e.startsWith("provision"));
+    expect(provisions).toEqual(VERSIONS.map((v) => `provision ${v}`));
+    // One version at a time runs, yet the second is provisioned before the first closes.
+    expect(events.indexOf(`provision ${VERSIONS[1]}`)).toBeLessThan(events.indexOf(`close ${VERSIONS[0]}`));
+    for (const v of VERSIONS) expect(events.indexOf(`provision ${v}`)).toBeLessThan(events.indexOf(`start ${v}`));
   });
 
   it("gives the same document one version at a time", async () => {
