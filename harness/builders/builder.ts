@@ -22,6 +22,8 @@ export interface BuilderIdentity {
   readonly id: string;
   /** The BuildKit that builds: the daemon's, or the one embedded in the engine. */
   readonly buildkitVersion: string;
+  /** For a commit of master: the release whose version ranges it is judged by (versions.ts, masterJudgedAs). */
+  readonly judgedAs?: string;
   /** The engine's own version (dockerd only), as its binary reports it. */
   readonly engineVersion?: string;
   /** One line for reports: where the daemon or engine came from (never "official" for a local build). */

@@ -19,7 +19,13 @@ export class BuildkitdBuilder implements ScenarioBuilder {
 
   constructor(readonly env: BuildkitEnvironment) {
     const d = env.description;
-    this.identity = { kind: "buildkitd", id: d.buildkitVersion, buildkitVersion: d.buildkitVersion, origin: d.buildkitImage.description };
+    this.identity = {
+      kind: "buildkitd",
+      id: d.buildkitVersion,
+      buildkitVersion: d.buildkitVersion,
+      ...(d.judgedAs ? { judgedAs: d.judgedAs } : {}),
+      origin: d.buildkitImage.description,
+    };
   }
 
   get registry(): StartedRegistry {

@@ -29,6 +29,8 @@ process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
 /** What a run used, for reports: which daemon, which registry, how they were made. */
 export interface EnvironmentDescription {
   readonly buildkitVersion: string;
+  /** For a commit of master: the release its version ranges are judged by. */
+  readonly judgedAs?: string;
   readonly buildkitImage: ProvisionedImage;
   readonly buildctl: BuildctlBinary;
   readonly registryImage: ProvisionedImage;
@@ -45,6 +47,7 @@ export interface EnvironmentTimings {
 /** The images and client one version needs, provisioned (pulled or built) before anything starts. */
 export interface ProvisionedVersion {
   readonly version: string;
+  readonly judgedAs?: string;
   readonly buildkitImage: ProvisionedImage;
   readonly registryImage: ProvisionedImage;
   readonly buildctl: BuildctlBinary;
@@ -69,7 +72,16 @@ export async function provisionVersion(version: string): Promise<ProvisionedVers
       const [buildkitImage, registryImage] = await Promise.all([realizeImage(buildkit), realizeImage(registry)]);
       const buildctl = await buildctlFromImage(buildkitImage);
       const privilege = await detectPrivilegeMode(buildkitImage.reference, ["/usr/bin/buildctl", "--version"]);
-      return { version: entry.version, buildkitImage, registryImage, buildctl, privilege, engine, provisionMs: Date.now() - started };
+      return {
+        version: entry.version,
+        ...(entry.judgedAs ? { judgedAs: entry.judgedAs } : {}),
+        buildkitImage,
+        registryImage,
+        buildctl,
+        privilege,
+        engine,
+        provisionMs: Date.now() - started,
+      };
     })(),
   );
 }
@@ -101,7 +113,7 @@ export class BuildkitEnvironment {
   }
 
   static async start(provisioned: ProvisionedVersion): Promise<BuildkitEnvironment> {
-    const { version, buildkitImage, registryImage, buildctl, privilege, engine } = provisioned;
+    const { version, judgedAs, buildkitImage, registryImage, buildctl, privilege, engine } = provisioned;
     const started = Date.now();
     // Counted from the first container on: another environment stopping meanwhile must not sweep it.
     environmentStarting();
@@ -116,7 +128,15 @@ export class BuildkitEnvironment {
         `Starting the environment of BuildKit ${version}`,
         (async () => {
           registry = await startRegistry(registryImage, network);
-          const description: EnvironmentDescription = { buildkitVersion: version, buildkitImage, buildctl, registryImage, privilege, engine };
+          const description: EnvironmentDescription = {
+            buildkitVersion: version,
+            ...(judgedAs ? { judgedAs } : {}),
+            buildkitImage,
+            buildctl,
+            registryImage,
+            privilege,
+            engine,
+          };
           const daemon = await startBuildkitd({ image: buildkitImage, network, registryHost: registry.hostInNetwork, privilege, buildctl, version });
           const timings = { startToReadyMs: Date.now() - started, provisionMs: provisioned.provisionMs };
           log(

@@ -17,6 +17,8 @@ export interface ModuleVersion {
   readonly commit?: string;
   /** Path of the go.mod in the module cache. */
   readonly goMod?: string;
+  /** The ref a branch query resolved through, e.g. "refs/heads/master". */
+  readonly ref?: string;
 }
 
 const QUERY_TIMEOUT_MS = 120_000;
@@ -38,7 +40,7 @@ export async function resolveModuleVersion(module: string, query: string, env: N
       `Give a tag of ${module} (e.g. v0.15.1), a branch (master) or a commit, and check that the proxy (GOPROXY=${env.GOPROXY ?? "go's default"}) answers.`,
     );
   }
-  const answer = JSON.parse(result.stdout) as { Version?: string; Time?: string; GoVersion?: string; GoMod?: string; Origin?: { Hash?: string } };
+  const answer = JSON.parse(result.stdout) as { Version?: string; Time?: string; GoVersion?: string; GoMod?: string; Origin?: { Hash?: string; Ref?: string } };
   if (!answer.Version) throw new HarnessError("UNKNOWN_BUILDKIT_VERSION", `go list gave no version for ${module}@${query}: ${result.stdout}`, "Check GOPROXY.");
   return {
     version: answer.Version,
@@ -46,7 +48,26 @@ export async function resolveModuleVersion(module: string, query: string, env: N
     ...(answer.GoVersion ? { goVersion: answer.GoVersion } : {}),
     ...(answer.Origin?.Hash ? { commit: answer.Origin.Hash } : {}),
     ...(answer.GoMod ? { goMod: answer.GoMod } : {}),
+    ...(answer.Origin?.Ref ? { ref: answer.Origin.Ref } : {}),
   };
+}
+
+/** Every version the proxy lists for `module` (release tags, not pseudo-versions), as `go list -m -versions` gives them. */
+export async function listModuleVersions(module: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const result = await execa("go", ["list", "-m", "-versions", "-json", module], {
+    cwd: tmpdir(),
+    env: { ...env, GOFLAGS: `${env.GOFLAGS ?? ""} -mod=mod`.trim() },
+    reject: false,
+    timeout: QUERY_TIMEOUT_MS,
+  });
+  if (result.exitCode !== 0 || result.timedOut) {
+    throw new HarnessError(
+      "UNKNOWN_BUILDKIT_VERSION",
+      `The Go module proxy did not list the versions of ${module}: ${result.timedOut ? `no answer within ${QUERY_TIMEOUT_MS / 1000} s` : String(result.stderr || result.message).trim()}`,
+      `Check that the proxy (GOPROXY=${env.GOPROXY ?? "go's default"}) answers.`,
+    );
+  }
+  return (JSON.parse(result.stdout) as { Versions?: string[] }).Versions ?? [];
 }
 
 /** The `go` and `toolchain` lines of a go.mod. */

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import semver from "semver";
 import { HarnessError } from "../errors.ts";
-import { resolveModuleVersion } from "./go-module-query.ts";
+import { listModuleVersions, type ModuleVersion, resolveModuleVersion } from "./go-module-query.ts";
 
 export const BUILDKIT_MODULE = "github.com/moby/buildkit";
 
@@ -23,6 +23,8 @@ export interface BuildkitVersion {
   readonly query?: string;
   /** The full commit hash, when the module proxy reports it. */
   readonly commit?: string;
+  /** For a commit of master: the release its version ranges are judged by (masterJudgedAs). */
+  readonly judgedAs?: string;
 }
 
 interface VersionsFile {
@@ -123,6 +125,7 @@ export async function resolveVersion(query: string, env: NodeJS.ProcessEnv = pro
       "Pick v0.11.0 or later.",
     );
   }
+  const judgedAs = answer.ref === "refs/heads/master" || asked === "master" ? await masterJudgedAs(answer, env) : undefined;
   const entry: BuildkitVersion = {
     version: answer.version,
     officialDigest: null,
@@ -130,9 +133,29 @@ export async function resolveVersion(query: string, env: NodeJS.ProcessEnv = pro
     toolchain: null,
     ...(answer.version !== asked ? { query } : {}),
     ...(answer.commit ? { commit: answer.commit } : {}),
+    ...(judgedAs ? { judgedAs } : {}),
   };
   resolved.set(entry.version, entry);
   return entry;
+}
+
+/**
+ * The release a commit of master is judged by: the newest release published before the
+ * commit, when that is newer than the pseudo-version's base. The base is the newest tag in
+ * master's own history, and BuildKit tags releases on release branches (master's base is
+ * v0.32.0 while v0.34.2 is out), so by its base master would be judged older than releases
+ * whose fixes it carries: fixes land on master first and are picked onto the branches.
+ */
+async function masterJudgedAs(answer: ModuleVersion, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const base = semver.coerce(answer.version)?.version;
+  if (!answer.time || !base) return undefined;
+  const committed = Date.parse(answer.time);
+  const releases = (await listModuleVersions(BUILDKIT_MODULE, env)).filter((v) => semver.valid(v) && semver.prerelease(v) === null && semver.gt(v, base));
+  for (const release of releases.sort(semver.rcompare)) {
+    const { time } = await resolveModuleVersion(BUILDKIT_MODULE, release, env);
+    if (time && Date.parse(time) <= committed) return release;
+  }
+  return undefined;
 }
 
 /** Oldest first; pseudo-versions sort before the release they precede. */

@@ -76,7 +76,7 @@ export function renderHtml(doc: ResultsDocument, options: PageOptions = {}): str
   const totals = VERDICT_ORDER.filter((k) => (doc.counts[k] ?? 0) > 0).map((k) => `${doc.counts[k]} ${verdictLabel(k).label}`);
   const versionLines = doc.versions.map(
     (v) =>
-      `<li><strong>${htmlEscape(v.version)}</strong> (${htmlEscape(v.status)}): ${htmlEscape(v.buildkit?.description ?? "–")}${v.fault ? ` · ${htmlEscape(v.fault.code)}: ${htmlEscape(v.fault.message)}` : ""}</li>`,
+      `<li><strong>${htmlEscape(v.version)}</strong>${v.judgedAs ? ` judged as ${htmlEscape(v.judgedAs)}` : ""} (${htmlEscape(v.status)}): ${htmlEscape(v.buildkit?.description ?? "–")}${v.fault ? ` · ${htmlEscape(v.fault.code)}: ${htmlEscape(v.fault.message)}` : ""}</li>`,
   );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

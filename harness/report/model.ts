@@ -141,6 +141,7 @@ const VersionSchema = Obj({
       origin: Str("Where the daemon or engine came from."),
     }),
   ),
+  judgedAs: Opt(Str("For a commit of master: the release its version ranges were judged by (the newest release before the commit).")),
   status: Enum(["ran", "provision-failed", "start-failed", "interrupted"]),
   fault: Opt(FaultSchema),
   buildkit: Opt(ImageSourceSchema),

@@ -71,6 +71,7 @@ export class VersionSession {
     const status = this.provisionFault ? "provision-failed" : this.startFault ? "start-failed" : interrupted() && !this.env ? "interrupted" : "ran";
     return {
       version: this.version,
+      ...(p?.judgedAs ? { judgedAs: p.judgedAs } : {}),
       status,
       ...(fault ? { fault: { ...fault } } : {}),
       ...(p

@@ -62,23 +62,38 @@ export function satisfies(version: string, range: string): boolean {
  * embedded one), plus the engine's own version for dockerd. A plain string is a
  * standalone buildkitd of that version.
  */
-export type BuildTarget = string | { readonly kind: BuilderKind; readonly buildkitVersion: string; readonly engineVersion?: string };
+export type BuildTarget =
+  | string
+  | { readonly kind: BuilderKind; readonly buildkitVersion: string; readonly judgedAs?: string; readonly engineVersion?: string };
 
 function targetOf(on: BuildTarget): Exclude<BuildTarget, string> {
   return typeof on === "string" ? { kind: "buildkitd", buildkitVersion: on } : on;
 }
 
-/** How messages name the target: "v0.34.0", or "dockerd 20.10.24 (BuildKit v0.8.4-…)". */
+/** The version that version ranges are checked against: a commit of master's judged release, else the BuildKit's own. */
+export function rangeVersion(on: BuildTarget): string {
+  const t = targetOf(on);
+  return t.judgedAs ?? t.buildkitVersion;
+}
+
+/** How messages name the BuildKit: "v0.34.0", or "v0.32.1-0.…-73ed6825c4b7 (judged as v0.34.2)". */
+function buildkitName(on: BuildTarget): string {
+  const t = targetOf(on);
+  return t.judgedAs ? `${t.buildkitVersion} (judged as ${t.judgedAs})` : t.buildkitVersion;
+}
+
+/** How messages name the target: a BuildKit (buildkitName), or "dockerd 20.10.24 (BuildKit v0.8.4-…)". */
 function targetName(on: BuildTarget): string {
   const t = targetOf(on);
-  return t.kind === "buildkitd" ? t.buildkitVersion : `dockerd ${t.engineVersion ?? "?"} (BuildKit ${t.buildkitVersion})`;
+  return t.kind === "buildkitd" ? buildkitName(t) : `dockerd ${t.engineVersion ?? "?"} (BuildKit ${buildkitName(t)})`;
 }
 
 /** Why the scenario does not apply to this builder and version, or undefined when it does. */
 export function inapplicability(scenario: Scenario, on: BuildTarget): string | undefined {
-  const { kind, buildkitVersion: version } = targetOf(on);
+  const { kind } = targetOf(on);
+  const version = rangeVersion(on);
   if (!scenario.builders.includes(kind)) return `the scenario runs on ${scenario.builders.join(" and ")} builders, not on ${kind}`;
-  if (!satisfies(version, scenario.applies)) return `BuildKit ${version} is outside the scenario's range ${scenario.applies}`;
+  if (!satisfies(version, scenario.applies)) return `BuildKit ${buildkitName(on)} is outside the scenario's range ${scenario.applies}`;
   const missing = scenario.requires.find((r) => !satisfies(version, r.versions));
   return missing ? `the scenario uses ${missing.feature}, which BuildKit has only on ${missing.versions}` : undefined;
 }
@@ -89,7 +104,7 @@ export function declaredBugs(scenario: Scenario, on: BuildTarget): KnownBug[] {
   return scenario.knownBugs.filter(
     (b) =>
       b.status === "reproduces" &&
-      satisfies(t.buildkitVersion, b.versions) &&
+      satisfies(rangeVersion(t), b.versions) &&
       (b.builder === undefined || b.builder === t.kind) &&
       (b.engine === undefined || (t.engineVersion !== undefined && satisfies(t.engineVersion, b.engine))),
   );

@@ -11,7 +11,18 @@ import { RegistryClient } from "../../oci/registry-client.ts";
 import { timeoutMs, timeoutVariable } from "../../timeouts.ts";
 import { evaluate, everyBuildSucceeds } from "../judge/assertions.ts";
 import type { AssertionOutcome } from "../judge/outcome.ts";
-import { declaredBugs, type Fault, inapplicability, infrastructureError, judge, notApplicable, notRun, satisfies, type Verdict } from "../judge/verdict.ts";
+import {
+  declaredBugs,
+  type Fault,
+  inapplicability,
+  infrastructureError,
+  judge,
+  notApplicable,
+  notRun,
+  rangeVersion,
+  satisfies,
+  type Verdict,
+} from "../judge/verdict.ts";
 import type { Scenario } from "../model.ts";
 import type { AttemptObservation } from "../observation.ts";
 import { runAttempt } from "./attempt.ts";
@@ -67,12 +78,12 @@ function scenarioSignal(id: string): { signal: AbortSignal; dispose: () => void 
 }
 
 export async function runScenario(scenario: Scenario, builder: ScenarioBuilder): Promise<ScenarioResult> {
-  const version = builder.identity.buildkitVersion;
+  const version = rangeVersion(builder.identity);
   const started = Date.now();
   const finish = (verdict: Verdict, attempts: JudgedAttempt[] = []): ScenarioResult => ({
     scenario,
     builder: builder.identity,
-    buildkitVersion: version,
+    buildkitVersion: builder.identity.buildkitVersion,
     verdict,
     attempts,
     wallMs: Date.now() - started,

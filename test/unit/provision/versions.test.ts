@@ -10,7 +10,8 @@ import { BUILDKIT_MODULE, lookupVersion, matrixVersions, matrixVersionsIn, resol
  * A Go module proxy on disk (GOPROXY=file://…) that knows the answers a real proxy gives
  * for a tag, for the `master` branch (a pseudo-version with its commit), and nothing else.
  */
-const MASTER_PSEUDO = "v0.36.0-rc1.0.20261130101112-0123456789ab";
+/** Its base (the newest tag in master's history) lags v0.34.2, released before the commit. */
+const MASTER_PSEUDO = "v0.32.1-0.20261130101112-0123456789ab";
 const MASTER_HASH = "0123456789abcdef0123456789abcdef01234567";
 
 let root: string;
@@ -20,7 +21,7 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "buildkit-repro-fake-proxy-"));
   const dir = join(root, "proxy", BUILDKIT_MODULE, "@v");
   mkdirSync(dir, { recursive: true });
-  const info = (version: string, extra: object = {}) => JSON.stringify({ Version: version, Time: "2026-11-30T10:11:12Z", ...extra });
+  const info = (version: string, extra: object = {}, time = "2026-11-30T10:11:12Z") => JSON.stringify({ Version: version, Time: time, ...extra });
   const mod = (go: string) => `module ${BUILDKIT_MODULE}\n\ngo ${go}\n`;
   writeFileSync(join(dir, "v0.15.1.info"), info("v0.15.1"));
   writeFileSync(join(dir, "v0.15.1.mod"), mod("1.21.0"));
@@ -30,7 +31,17 @@ beforeAll(() => {
   writeFileSync(join(dir, "master.info"), info(MASTER_PSEUDO, origin));
   writeFileSync(join(dir, `${MASTER_PSEUDO}.info`), info(MASTER_PSEUDO, origin));
   writeFileSync(join(dir, `${MASTER_PSEUDO}.mod`), mod("1.26.8"));
-  writeFileSync(join(dir, "list"), "v0.10.6\nv0.15.1\n");
+  // Releases around the commit: v0.34.2 and the v0.35.0 candidate before it, v0.35.0 after it.
+  for (const [version, time] of [
+    ["v0.32.0", "2026-05-01T00:00:00Z"],
+    ["v0.34.2", "2026-11-02T00:00:00Z"],
+    ["v0.35.0-rc1", "2026-11-20T00:00:00Z"],
+    ["v0.35.0", "2026-12-01T00:00:00Z"],
+  ] as const) {
+    writeFileSync(join(dir, `${version}.info`), info(version, {}, time));
+    writeFileSync(join(dir, `${version}.mod`), mod("1.26.3"));
+  }
+  writeFileSync(join(dir, "list"), "v0.10.6\nv0.15.1\nv0.32.0\nv0.34.2\nv0.35.0-rc1\nv0.35.0\n");
   env = {
     ...process.env,
     GOPROXY: `file://${join(root, "proxy")}`,
@@ -71,6 +82,13 @@ describe("resolveVersion", () => {
     expect(v.query).toBe("master");
     expect(v.commit).toBe(MASTER_HASH);
     expect(lookupVersion(MASTER_PSEUDO).commit).toBe(MASTER_HASH);
+  });
+
+  it("judges master as the newest release before its commit, since releases are tagged off master", async () => {
+    // Not v0.35.0 (released after the commit), not the candidate, not the base v0.32.0.
+    expect((await resolveVersion("master", env)).judgedAs).toBe("v0.34.2");
+    // A release tag is judged as itself.
+    expect((await resolveVersion("v0.15.1", env)).judgedAs).toBeUndefined();
   });
 
   it("answers a listed version from the file, without asking the proxy", async () => {

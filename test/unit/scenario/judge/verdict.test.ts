@@ -232,6 +232,21 @@ describe("versions: applies, requires, gates", () => {
     expect(inapplicability(s, "v0.13.2")).toBeUndefined();
     expect(notApplicable("why")).toEqual({ kind: "not-applicable", loud: false, reason: "why" });
   });
+
+  it("judges a commit of master by the release it is judged as, not by its pseudo-version's stale base", () => {
+    const master = "v0.32.1-0.20260821152935-73ed6825c4b7";
+    const fixedIn033 = scenario([bug([{ assertion: "stable" }], { versions: ">=0.10.0 <0.33.0" })], { applies: ">=0.33.0 || <0.33.0" });
+    // By its base alone, master is 0.32.1: the bug fixed in v0.33.0 would be expected there.
+    expect(declaredBugs(fixedIn033, master)).toHaveLength(1);
+    const judged = { kind: "buildkitd" as const, buildkitVersion: master, judgedAs: "v0.34.2" };
+    expect(declaredBugs(fixedIn033, judged)).toEqual([]);
+    const newOnly = scenario([], { applies: ">=0.34.0" });
+    expect(inapplicability(newOnly, master)).toBe(`BuildKit ${master} is outside the scenario's range >=0.34.0`);
+    expect(inapplicability(newOnly, judged)).toBeUndefined();
+    expect(inapplicability(scenario([], { applies: ">=0.35.0" }), judged)).toBe(
+      `BuildKit ${master} (judged as v0.34.2) is outside the scenario's range >=0.35.0`,
+    );
+  });
 });
 
 describe("faults of the machine", () => {
