@@ -145,12 +145,14 @@ export async function resolveVersion(query: string, env: NodeJS.ProcessEnv = pro
  * master's own history, and BuildKit tags releases on release branches (master's base is
  * v0.32.0 while v0.34.2 is out), so by its base master would be judged older than releases
  * whose fixes it carries: fixes land on master first and are picked onto the branches.
+ * The base's own patch release counts: v0.32.1-0.… is master after v0.32.0, and v0.32.1
+ * was tagged on its branch.
  */
 async function masterJudgedAs(answer: ModuleVersion, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const base = semver.coerce(answer.version)?.version;
   if (!answer.time || !base) return undefined;
   const committed = Date.parse(answer.time);
-  const releases = (await listModuleVersions(BUILDKIT_MODULE, env)).filter((v) => semver.valid(v) && semver.prerelease(v) === null && semver.gt(v, base));
+  const releases = (await listModuleVersions(BUILDKIT_MODULE, env)).filter((v) => semver.valid(v) && semver.prerelease(v) === null && semver.gte(v, base));
   for (const release of releases.sort(semver.rcompare)) {
     const { time } = await resolveModuleVersion(BUILDKIT_MODULE, release, env);
     if (time && Date.parse(time) <= committed) return release;

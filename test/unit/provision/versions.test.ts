@@ -91,6 +91,26 @@ describe("resolveVersion", () => {
     expect((await resolveVersion("v0.15.1", env)).judgedAs).toBeUndefined();
   });
 
+  it("counts the base's own patch release, tagged on its branch before the commit", async () => {
+    const dir = join(root, "proxy-patch", BUILDKIT_MODULE, "@v");
+    mkdirSync(dir, { recursive: true });
+    const pseudo = "v0.36.1-0.20270105000000-abcdefabcdef";
+    const info = (version: string, time: string) => JSON.stringify({ Version: version, Time: time });
+    writeFileSync(join(dir, "master.info"), info(pseudo, "2027-01-05T00:00:00Z"));
+    for (const [version, time] of [
+      [pseudo, "2027-01-05T00:00:00Z"],
+      ["v0.36.0", "2026-12-20T00:00:00Z"],
+      ["v0.36.1", "2027-01-01T00:00:00Z"],
+      ["v0.37.0", "2027-02-01T00:00:00Z"],
+    ] as const) {
+      writeFileSync(join(dir, `${version}.info`), info(version, time));
+      writeFileSync(join(dir, `${version}.mod`), `module ${BUILDKIT_MODULE}\n\ngo 1.26.8\n`);
+    }
+    writeFileSync(join(dir, "list"), "v0.36.0\nv0.36.1\nv0.37.0\n");
+    const patchEnv = { ...env, GOPROXY: `file://${join(root, "proxy-patch")}` };
+    expect((await resolveVersion("master", patchEnv)).judgedAs).toBe("v0.36.1");
+  });
+
   it("answers a listed version from the file, without asking the proxy", async () => {
     const listed = versionsFile.versions[0]!;
     const v = await resolveVersion(listed.version, { ...env, GOPROXY: "off" });
