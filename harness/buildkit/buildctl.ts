@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { ExecaError, execa } from "execa";
+import semver from "semver";
 import { file as tmpFile } from "tmp-promise";
 import { HarnessError } from "../errors.ts";
 import { timeoutMs } from "../timeouts.ts";
@@ -79,6 +80,18 @@ interface RunOutput {
   wallMs: number;
 }
 
+/**
+ * buildctl v0.31.0 and v0.31.1 exit 1 with "context deadline exceeded" after a command
+ * succeeded when their 50 ms telemetry flush on exit runs late (moby/buildkit#6912). buildctl
+ * writes the metadata file only once the solve has returned, so that error with a written
+ * metadata file is the client failing on exit, not the build.
+ */
+function failedOnlyOnTelemetryShutdown(clientVersion: string, error: string, metadata: Record<string, unknown>): boolean {
+  const v = parseClientVersion(clientVersion);
+  const affected = semver.satisfies(`${v.major}.${v.minor}.${v.patch}`, ">=0.31.0 <0.31.2");
+  return affected && error === "context deadline exceeded" && Object.keys(metadata).length > 0;
+}
+
 /** Messages of gRPC dial failures: the daemon is not there (yet). Recorded from buildctl v0.12–v0.34. */
 const DAEMON_UNREACHABLE =
   /connection refused|failed to dial|no such host|error while dialing|connection error|dial (?:tcp|unix)\b|no such file or directory.*\.sock|i\/o timeout|context deadline exceeded/i;
@@ -144,6 +157,15 @@ export class Buildctl {
       const metadata = await readMetadata(metadataFile);
       result.metadata = metadata.value;
       if (metadata.warning) result.parseWarnings.push(metadata.warning);
+      if (result.error !== undefined && failedOnlyOnTelemetryShutdown(this.clientVersion, result.error, result.metadata)) {
+        throw new HarnessError(
+          "BUILDCTL_FAILED",
+          `buildctl ${this.clientVersion} exited ${out.exitCode} with "${result.error}" after the build finished (it had written the metadata file): ` +
+            "this client flushes its telemetry on exit under a 50 ms deadline, which a busy machine misses " +
+            "(https://github.com/moby/buildkit/issues/6912, fixed in buildctl v0.31.2). The build is not judged.",
+          "This says nothing about the scenario; run it again, on a less busy machine or with fewer versions at once (--parallel 1).",
+        );
+      }
       return result;
     } finally {
       await tmp?.cleanup();

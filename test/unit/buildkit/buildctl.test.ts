@@ -26,7 +26,14 @@ interface Fake {
 
 let fakeCount = 0;
 /** A shell script standing in for buildctl. */
-async function fakeBuildctl(opts: { stderrFixture?: string; stdoutFixture?: string; exit?: number; metadata?: string; sleep?: number }): Promise<Fake> {
+async function fakeBuildctl(opts: {
+  stderrFixture?: string;
+  stderrAfter?: string;
+  stdoutFixture?: string;
+  exit?: number;
+  metadata?: string;
+  sleep?: number;
+}): Promise<Fake> {
   const n = ++fakeCount;
   const binary = `${tmp.path}/buildctl-${n}`;
   const argvFile = `${tmp.path}/argv-${n}`;
@@ -39,6 +46,7 @@ async function fakeBuildctl(opts: { stderrFixture?: string; stdoutFixture?: stri
     opts.sleep ? `exec sleep ${opts.sleep}` : "",
     opts.stdoutFixture ? `cat ${q(FIXTURE_DIR + opts.stdoutFixture)}` : "",
     opts.stderrFixture ? `cat ${q(FIXTURE_DIR + opts.stderrFixture)} >&2` : "",
+    opts.stderrAfter ? `printf '%s\\n' ${q(opts.stderrAfter)} >&2` : "",
     `exit ${opts.exit ?? 0}`,
   ].join("\n");
   await writeFile(binary, `${script}\n`);
@@ -129,6 +137,28 @@ describe("Buildctl.build", () => {
     expect(r.metadata).toEqual({});
     expect(r.steps.find((s) => s.error)?.error).toBe(FAIL_ERROR);
     expect(bc.invocations[0]!.exitCode).toBe(1);
+  });
+
+  describe("buildctl v0.31.0-v0.31.1 failing on exit after a finished build (moby/buildkit#6912)", () => {
+    // A finished rawjson build, then the error those clients print when their telemetry flush is late.
+    const lateFlush = { stderrFixture: "v0.34.2-rawjson-cold.txt", stderrAfter: "error: context deadline exceeded", exit: 1 };
+
+    it.each(["v0.31.0", "v0.31.1"])("%s: is BUILDCTL_FAILED naming the client fault, not a failed build", async (clientVersion) => {
+      const fake = await fakeBuildctl({ ...lateFlush, metadata: METADATA });
+      const err = await new Buildctl({ binary: fake.binary, addr: ADDR, clientVersion }).build(req).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HarnessError);
+      expect((err as HarnessError).code).toBe("BUILDCTL_FAILED");
+      expect((err as HarnessError).message).toContain("https://github.com/moby/buildkit/issues/6912");
+    });
+
+    it("stays a failed build from a fixed client, or when the build did not get as far as its metadata", async () => {
+      const fixed = await fakeBuildctl({ ...lateFlush, metadata: METADATA });
+      const r = await new Buildctl({ binary: fixed.binary, addr: ADDR, clientVersion: "v0.31.2" }).build(req);
+      expect([r.exitCode, r.error]).toEqual([1, "context deadline exceeded"]);
+      const unfinished = await fakeBuildctl(lateFlush);
+      const u = await new Buildctl({ binary: unfinished.binary, addr: ADDR, clientVersion: "v0.31.0" }).build(req);
+      expect([u.exitCode, u.error, u.metadata]).toEqual([1, "context deadline exceeded", {}]);
+    });
   });
 
   it.each([
