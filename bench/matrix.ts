@@ -51,6 +51,11 @@ runScript(async () => {
       const t = Date.now();
       const { document } = await runMatrix({ versions, scenarios, invalid: [], reportsRoot: join(reports, `p${parallelism}`), parallelism });
       const wall = Date.now() - t;
+      if (!document.run.complete) {
+        // An interrupted run's wall time measures nothing; the cells it did not reach are not-run.
+        rows.push(`${parallelism}\tinterrupted after ${seconds(wall)}\t-`);
+        break;
+      }
       const loud = document.results.filter((r) => r.verdict.loud).length;
       rows.push(`${parallelism}\t${seconds(wall)}\t${document.results.length} results (${loud} loud)`);
       process.stdout.write(`parallelism ${parallelism}: ${versions.length} versions × ${scenarios.length} scenarios warm in ${seconds(wall)}\n`);

@@ -27,7 +27,9 @@ const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
  * Versions run side by side by default. Measured with bench/matrix.ts on two cores /
  * 24 GiB (shared with other work, load average about 20): the corpus on two warm versions
  * took 564 s one version at a time and 368 s two at a time (builds wait on the registry
- * and the disk as much as on the CPU). More than two was not measured.
+ * and the disk as much as on the CPU). The full default matrix (31 versions × 25
+ * scenarios) took 2374 s warm two at a time on an otherwise idle machine. Three at a time
+ * is not measured yet.
  */
 export const DEFAULT_PARALLELISM = 2;
 
