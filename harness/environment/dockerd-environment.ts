@@ -22,7 +22,7 @@ import { DOCKERD_DATA_ROOT, type ImageStoreChoice, type StartedDockerd, startDoc
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
-import { replaceRegistry, type StartedRegistry, startRegistry } from "./registry-container.ts";
+import { RegistrySeat, type StartedRegistry } from "./registry-container.ts";
 import { containerSpace } from "./space.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // as in environment.ts: cleanup.ts does Ryuk's job
@@ -50,7 +50,7 @@ export class DockerdEnvironment implements AsyncDisposable {
   private constructor(
     readonly description: DockerdEnvironmentDescription,
     readonly network: StartedNetwork,
-    private currentRegistry: StartedRegistry,
+    private readonly registrySeat: RegistrySeat,
     private current: StartedEngine,
   ) {}
 
@@ -59,13 +59,12 @@ export class DockerdEnvironment implements AsyncDisposable {
   }
 
   get registry(): StartedRegistry {
-    return this.currentRegistry;
+    return this.registrySeat.current;
   }
 
   /** Replaces the registry with an empty one under the same name, which the engine already trusts. */
-  async freshRegistry(): Promise<StartedRegistry> {
-    this.currentRegistry = await replaceRegistry(this.currentRegistry, this.description.registryImage, this.network);
-    return this.currentRegistry;
+  freshRegistry(): Promise<StartedRegistry> {
+    return this.registrySeat.fresh();
   }
 
   /** The engines replaced since the last call, and the current one's log so far. */
@@ -82,10 +81,10 @@ export class DockerdEnvironment implements AsyncDisposable {
         daemonContainerId: daemon.container.getId(),
         daemonAnswers: () =>
           Promise.race([daemon.client.version().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000).unref())]).catch(() => false),
-        registryUrl: this.currentRegistry.urlFromHost,
+        registryUrl: this.registry.urlFromHost,
         spaces: async () => [
           await containerSpace(daemon.container, DOCKERD_DATA_ROOT, "the engine's data root"),
-          await containerSpace(this.currentRegistry.container, "/var/lib/registry", "the registry's storage"),
+          await containerSpace(this.registry.container, "/var/lib/registry", "the registry's storage"),
         ],
         spaceHint: "Free space on the host; the engine's data root is a capped tmpfs.",
       },
@@ -106,17 +105,17 @@ export class DockerdEnvironment implements AsyncDisposable {
       await environmentGone(runId()).catch(() => undefined);
       throw err;
     });
-    let registry: StartedRegistry | undefined;
+    let registry: RegistrySeat | undefined;
     try {
-      registry = await startRegistry(registryImage, network);
-      const engine = await startEngine(description, network, registry);
+      registry = await RegistrySeat.open(registryImage, network);
+      const engine = await startEngine(description, network, registry.current);
       log(
         "environment",
-        `${dockerd.image.description} ready at ${engine.daemon.url} (${engine.daemon.storage.imageStore} image store, ${engine.daemon.storage.driver}); registry ${registry.urlFromHost}; ${engine.daemon.startToReadyMs} ms`,
+        `${dockerd.image.description} ready at ${engine.daemon.url} (${engine.daemon.storage.imageStore} image store, ${engine.daemon.storage.driver}); registry ${registry.current.urlFromHost}; ${engine.daemon.startToReadyMs} ms`,
       );
       return new DockerdEnvironment(description, network, registry, engine);
     } catch (err) {
-      await registry?.container.stop().catch(() => undefined);
+      await registry?.close().catch(() => undefined);
       await network.stop().catch(() => undefined);
       await environmentGone(runId()).catch(() => undefined);
       throw err;
@@ -127,7 +126,7 @@ export class DockerdEnvironment implements AsyncDisposable {
   async freshEngine(): Promise<StartedEngine> {
     await this.engines.retire(this.current.daemon.container.getId());
     await this.current.daemon.container.stop();
-    this.current = await withTimeout("environmentStart", "Starting a fresh dockerd", startEngine(this.description, this.network, this.currentRegistry));
+    this.current = await withTimeout("environmentStart", "Starting a fresh dockerd", startEngine(this.description, this.network, this.registry));
     return this.current;
   }
 
@@ -135,7 +134,7 @@ export class DockerdEnvironment implements AsyncDisposable {
     if (this.stopped || interrupted()) return;
     this.stopped = true;
     const errors: unknown[] = [];
-    for (const step of [() => this.current.daemon.container.stop(), () => this.currentRegistry.container.stop(), () => this.network.stop()]) {
+    for (const step of [() => this.current.daemon.container.stop(), () => this.registrySeat.close(), () => this.network.stop()]) {
       await step().catch((err: unknown) => errors.push(err));
     }
     await environmentGone(runId()).catch((err: unknown) => errors.push(err));

@@ -18,8 +18,9 @@ import { DaemonRecords, type DiagnosisProbe, diagnoseFailure, registryAnswers } 
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
-import { replaceRegistry, type StartedRegistry, startRegistry } from "./registry-container.ts";
+import { RegistrySeat, type StartedRegistry } from "./registry-container.ts";
 import { containerSpace, describeUse, hostNearlyOutOfSpace, hostSpace } from "./space.ts";
+import { Standby } from "./standby.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // Ryuk's image cannot be pulled offline; cleanup.ts does its job.
 // Ports are published on 127.0.0.1 only. Where /.dockerenv exists (a CI sandbox that is
@@ -99,7 +100,8 @@ export class BuildkitEnvironment {
   private constructor(
     readonly description: EnvironmentDescription,
     readonly network: StartedNetwork,
-    private currentRegistry: StartedRegistry,
+    private readonly registrySeat: RegistrySeat,
+    private readonly daemonStandby: Standby<StartedBuildkitd>,
     private current: StartedBuildkitd,
     readonly timings: EnvironmentTimings,
   ) {}
@@ -109,7 +111,7 @@ export class BuildkitEnvironment {
   }
 
   get registry(): StartedRegistry {
-    return this.currentRegistry;
+    return this.registrySeat.current;
   }
 
   static async start(provisioned: ProvisionedVersion): Promise<BuildkitEnvironment> {
@@ -121,13 +123,14 @@ export class BuildkitEnvironment {
       await environmentGone(runId()).catch(() => undefined);
       throw err;
     });
-    let registry: StartedRegistry | undefined;
+    let registry: RegistrySeat | undefined;
+    let daemons: Standby<StartedBuildkitd> | undefined;
     try {
       return await withTimeout(
         "environmentStart",
         `Starting the environment of BuildKit ${version}`,
         (async () => {
-          registry = await startRegistry(registryImage, network);
+          registry = await RegistrySeat.open(registryImage, network);
           const description: EnvironmentDescription = {
             buildkitVersion: version,
             ...(judgedAs ? { judgedAs } : {}),
@@ -137,52 +140,47 @@ export class BuildkitEnvironment {
             privilege,
             engine,
           };
-          const daemon = await startBuildkitd({ image: buildkitImage, network, registryHost: registry.hostInNetwork, privilege, buildctl, version });
+          const options = { image: buildkitImage, network, registryHost: registry.current.hostInNetwork, privilege, buildctl, version };
+          daemons = new Standby<StartedBuildkitd>({
+            what: "buildkitd",
+            start: () => withTimeout("environmentStart", "Starting a buildkitd", startBuildkitd(options)),
+            alive: async (daemon) => (await containerFate(daemon.container.getId())).running,
+            remove: async (daemon) => {
+              await daemon.container.stop({ timeout: 0 });
+            },
+          });
+          const daemon = await daemons.take();
           const timings = { startToReadyMs: Date.now() - started, provisionMs: provisioned.provisionMs };
           log(
             "environment",
-            `BuildKit ${version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
+            `BuildKit ${version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.current.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
           );
-          return new BuildkitEnvironment(description, network, registry, daemon, timings);
+          return new BuildkitEnvironment(description, network, registry, daemons, daemon, timings);
         })(),
       );
     } catch (err) {
-      await registry?.container.stop().catch(() => undefined);
+      await daemons?.close().catch(() => undefined);
+      await registry?.close().catch(() => undefined);
       await network.stop().catch(() => undefined);
       await environmentGone(runId()).catch(() => undefined);
       throw err;
     }
   }
 
-  /** Replaces the daemon with one whose state is empty; the registry keeps its content. */
+  /**
+   * Replaces the daemon with one whose state is empty (kept ready since the last
+   * replacement); the registry keeps its content.
+   */
   async freshBuilder(): Promise<StartedBuildkitd> {
-    await this.retireDaemon();
-    const { buildkitImage, privilege, buildctl, buildkitVersion } = this.description;
-    this.current = await withTimeout(
-      "environmentStart",
-      "Starting a fresh buildkitd",
-      startBuildkitd({
-        image: buildkitImage,
-        network: this.network,
-        registryHost: this.currentRegistry.hostInNetwork,
-        privilege,
-        buildctl,
-        version: buildkitVersion,
-      }),
-    );
+    await this.daemons.retire(this.current.container.getId());
+    this.daemonStandby.retire(this.current);
+    this.current = await this.daemonStandby.take();
     return this.current;
   }
 
   /** Replaces the registry with an empty one under the same name, so builders need no change. */
-  async freshRegistry(): Promise<StartedRegistry> {
-    this.currentRegistry = await replaceRegistry(this.currentRegistry, this.description.registryImage, this.network);
-    return this.currentRegistry;
-  }
-
-  /** Records the current daemon's log and fate, then removes it. */
-  private async retireDaemon(): Promise<void> {
-    await this.daemons.retire(this.current.container.getId());
-    await this.current.container.stop({ timeout: 0 }).catch(() => undefined);
+  freshRegistry(): Promise<StartedRegistry> {
+    return this.registrySeat.fresh();
   }
 
   /** The daemons retired since the last call, and the current one's log so far. */
@@ -209,10 +207,10 @@ export class BuildkitEnvironment {
           () => true,
           () => false,
         ),
-      registryUrl: this.currentRegistry.urlFromHost,
+      registryUrl: this.registry.urlFromHost,
       spaces: async () => [
         await containerSpace(daemon.container, "/var/lib/buildkit", "the daemon's state"),
-        await containerSpace(this.currentRegistry.container, "/var/lib/registry", "the registry's storage"),
+        await containerSpace(this.registry.container, "/var/lib/registry", "the registry's storage"),
       ],
       spaceHint: "Free space on the host, or raise BUILDKIT_REPRO_DAEMON_STATE_SIZE (the daemon's state is capped, default 4g) / BUILDKIT_REPRO_REGISTRY_SIZE.",
     };
@@ -222,7 +220,7 @@ export class BuildkitEnvironment {
   async healthProblem(): Promise<HarnessError | undefined> {
     const fate = await containerFate(this.current.container.getId());
     if (!fate.running) return new HarnessError("DAEMON_LOST", "buildkitd is no longer running.", "It will be replaced by a fresh one for the next scenario.");
-    if (!(await registryAnswers(this.currentRegistry.urlFromHost)))
+    if (!(await registryAnswers(this.registry.urlFromHost)))
       return new HarnessError("REGISTRY_LOST", "The test registry does not answer.", "It will be replaced by a fresh one.");
     const host = hostSpace();
     if (hostNearlyOutOfSpace(host)) return new HarnessError("OUT_OF_SPACE", `${describeUse(host)}.`, "Free space on the host.");
@@ -234,11 +232,8 @@ export class BuildkitEnvironment {
     if (this.stopped || interrupted()) return;
     this.stopped = true;
     const errors: unknown[] = [];
-    for (const step of [
-      () => this.current.container.stop({ timeout: 0 }),
-      () => this.currentRegistry.container.stop({ timeout: 0 }),
-      () => this.network.stop(),
-    ]) {
+    this.daemonStandby.retire(this.current);
+    for (const step of [() => this.daemonStandby.close(), () => this.registrySeat.close(), () => this.network.stop()]) {
       await step().catch((err: unknown) => errors.push(err));
     }
     // Whatever a failed stop left (or a helper container of this run) goes too, once no

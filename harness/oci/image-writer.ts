@@ -84,8 +84,12 @@ export function buildImageDocuments(spec: ImageSpec): ImageDocuments {
 }
 
 /** Pushes layers and config, then the manifest under `tag`. */
-export async function pushImage(client: RegistryClient, repo: string, tag: string, spec: ImageSpec): Promise<PushedImage> {
-  const docs = buildImageDocuments(spec);
+export function pushImage(client: RegistryClient, repo: string, tag: string, spec: ImageSpec): Promise<PushedImage> {
+  return pushImageDocuments(client, repo, tag, buildImageDocuments(spec));
+}
+
+/** Pushes documents already built (the same bytes to many registries). */
+export async function pushImageDocuments(client: RegistryClient, repo: string, tag: string, docs: ImageDocuments): Promise<PushedImage> {
   for (const blob of docs.blobs) await client.putBlob(repo, blob);
   await client.putBlob(repo, docs.configBytes);
   const manifestDigest = await client.putManifest(repo, tag, MediaType.ociManifest, docs.manifestBytes);

@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { HarnessError } from "../errors.ts";
 import type { TarEntrySpec } from "../oci/deterministic-tar.ts";
 import { writeDeterministicTar } from "../oci/deterministic-tar.ts";
-import { pushImage } from "../oci/image-writer.ts";
+import { buildImageDocuments, type ImageDocuments, pushImageDocuments } from "../oci/image-writer.ts";
 import type { RegistryClient } from "../oci/registry-client.ts";
 import type { ContainerConfig } from "../oci/types.ts";
 import { ensureHostPackages, HOST_PACKAGES } from "./host-packages.ts";
@@ -139,24 +139,38 @@ export const BASE_IMAGE_CREATED = "1970-01-01T00:00:00Z";
  * BuildKit daemon reaches it, e.g. `registry:5000`).
  */
 export async function pushBaseImages(client: RegistryClient, recipes: readonly BaseImageRecipe[], registryHost: string): Promise<Map<string, PushedBaseImage>> {
-  const architecture = ociArchitecture(process.arch);
   const pushed = new Map<string, PushedBaseImage>();
   for (const recipe of recipes) {
     const repo = `base/${recipe.name}`;
-    const layer = writeDeterministicTar(await recipe.entries());
-    const image = await pushImage(client, repo, "latest", {
-      layers: [layer],
-      config: {
-        architecture,
-        os: "linux",
-        created: BASE_IMAGE_CREATED,
-        ...(recipe.config ? { config: recipe.config } : {}),
-        history: [{ created_by: `buildkit-repro base image ${recipe.name}`, comment: recipe.description }],
-      },
-    });
+    const image = await pushImageDocuments(client, repo, "latest", await baseImageDocuments(recipe));
     pushed.set(recipe.name, { repo, digest: image.manifestDigest, reference: `${registryHost}/${repo}@${image.manifestDigest}` });
   }
   return pushed;
+}
+
+const documentsByRecipe = new WeakMap<BaseImageRecipe, Promise<ImageDocuments>>();
+
+/** A recipe's image, built once per process: every fresh registry gets the same bytes. */
+function baseImageDocuments(recipe: BaseImageRecipe): Promise<ImageDocuments> {
+  let docs = documentsByRecipe.get(recipe);
+  if (!docs) {
+    docs = recipe.entries().then((entries) =>
+      buildImageDocuments({
+        layers: [writeDeterministicTar(entries)],
+        config: {
+          architecture: ociArchitecture(process.arch),
+          os: "linux",
+          created: BASE_IMAGE_CREATED,
+          ...(recipe.config ? { config: recipe.config } : {}),
+          history: [{ created_by: `buildkit-repro base image ${recipe.name}`, comment: recipe.description }],
+        },
+      }),
+    );
+    // A failure (busybox missing) is not kept: the next call reports it again.
+    docs.catch(() => documentsByRecipe.delete(recipe));
+    documentsByRecipe.set(recipe, docs);
+  }
+  return docs;
 }
 
 /** The ELF program interpreter (PT_INTERP) of a binary, undefined when it has none (static). */

@@ -14,7 +14,7 @@ import { openImageArchive } from "../../oci/archive/open.ts";
 import { pushArchiveImage } from "../../oci/archive/push.ts";
 import { RegistryRepository, readConfig, resolveImage } from "../../oci/content-store.ts";
 import { RegistryClient } from "../../oci/registry-client.ts";
-import { BASE_IMAGES, pushBaseImages } from "../../provision/base-images.ts";
+import { BASE_IMAGES } from "../../provision/base-images.ts";
 import { inspectFolder } from "../format/folder.ts";
 import type { BuildStep, EditStep, RepeatStep, Scenario, Step } from "../model.ts";
 import type { AttemptObservation, BaseImageObservation, BuildObservation, DaemonExit, EventObservation } from "../observation.ts";
@@ -182,8 +182,9 @@ class Attempt {
 }
 
 /**
- * Pushes the harness's base images and the scenario's own (byte for byte, from its
- * archives) into the fresh registry, and reads back what scenarios will see.
+ * Pushes the scenario's own images (byte for byte, from its archives) into the fresh
+ * registry, which holds the harness's base images already, and reads back what scenarios
+ * will see.
  */
 async function pushImages(
   scenario: Scenario,
@@ -194,7 +195,7 @@ async function pushImages(
   const host = env.registry.hostInNetwork;
   const images = new Map<string, string>();
   const observed: Record<string, BaseImageObservation> = {};
-  for (const [name, image] of await pushBaseImages(client, BASE_IMAGES, host)) {
+  for (const [name, image] of env.registry.baseImages) {
     images.set(name, image.reference);
     const resolved = await resolveImage(new RegistryRepository(client, image.repo), image.digest, env.platform);
     observed[name] = {
