@@ -5,8 +5,9 @@
  *
  *   npm run bench:matrix [-- --versions ">=0.20.0"] [--parallel 1,2,3] [--scenario ID]...
  */
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { provisionVersion } from "../harness/environment/environment.ts";
@@ -24,6 +25,21 @@ const { values } = parseArgs({
 });
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The machine's CPU time so far, from /proc/stat's first line (USER_HZ ticks): all of it, and idle + iowait. */
+function machineCpu(): { total: number; idle: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { total: fields.reduce((a, b) => a + b, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0) };
+}
+
+/** How busy the machine's cores were between two readings, and how much of it was this process. */
+function cpuUse(before: { machine: ReturnType<typeof machineCpu>; own: NodeJS.CpuUsage }, wallMs: number): string {
+  const after = machineCpu();
+  const total = after.total - before.machine.total;
+  const busy = total === 0 ? 0 : 1 - (after.idle - before.machine.idle) / total;
+  const own = process.cpuUsage(before.own);
+  return `cores busy ${(busy * 100).toFixed(0)}% of ${cpus().length}; harness process ${seconds((own.user + own.system) / 1000)} CPU (${(((own.user + own.system) / 1000 / wallMs) * 100).toFixed(0)}% of one core)`;
+}
 
 runScript(async () => {
   const versions = (values.versions ? matrixVersionsIn(values.versions) : matrixVersions()).map((v) => v.version);
@@ -49,6 +65,7 @@ runScript(async () => {
     const rows: string[] = [];
     for (const parallelism of parallelisms) {
       const t = Date.now();
+      const before = { machine: machineCpu(), own: process.cpuUsage() };
       const { document } = await runMatrix({ versions, scenarios, invalid: [], reportsRoot: join(reports, `p${parallelism}`), parallelism });
       const wall = Date.now() - t;
       if (!document.run.complete) {
@@ -56,11 +73,15 @@ runScript(async () => {
         rows.push(`${parallelism}\tinterrupted after ${seconds(wall)}\t-`);
         break;
       }
-      const loud = document.results.filter((r) => r.verdict.loud).length;
-      rows.push(`${parallelism}\t${seconds(wall)}\t${document.results.length} results (${loud} loud)`);
+      const loudResults = document.results.filter((r) => r.verdict.loud);
+      const loud = loudResults.length;
+      // What turned red, so a slowdown that costs verdicts is seen, not only timed.
+      for (const r of loudResults)
+        process.stdout.write(`  loud at parallelism ${parallelism}: ${r.version} ${r.scenario}: ${r.verdict.kind}${r.verdict.fault ? ` (${r.verdict.fault.code})` : ""}: ${r.verdict.reason.split("\n")[0]}\n`);
+      rows.push(`${parallelism}\t${seconds(wall)}\t${document.results.length} results (${loud} loud)\t${cpuUse(before, wall)}`);
       process.stdout.write(`parallelism ${parallelism}: ${versions.length} versions × ${scenarios.length} scenarios warm in ${seconds(wall)}\n`);
     }
-    process.stdout.write(`\nparallelism\twall time (warm)\tcells\n${rows.join("\n")}\n`);
+    process.stdout.write(`\nparallelism\twall time (warm)\tcells\tCPU\n${rows.join("\n")}\n`);
   } finally {
     await rm(reports, { recursive: true, force: true });
   }
