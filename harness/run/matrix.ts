@@ -25,11 +25,11 @@ const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 
 /**
  * Versions run side by side by default. Measured with bench/matrix.ts on two cores /
- * 24 GiB (shared with other work, load average about 20): the corpus on two warm versions
- * took 564 s one version at a time and 368 s two at a time (builds wait on the registry
- * and the disk as much as on the CPU). The full default matrix (31 versions × 25
- * scenarios) took 2374 s warm two at a time on an otherwise idle machine. Three at a time
- * is not measured yet.
+ * 24 GiB: with the next daemon and registry kept ready in the background, the full default
+ * matrix (31 versions × 25 scenarios) took 1776 s warm two at a time, the cores 95% busy
+ * (2374 s before, when every container start was waited for). On the six newest versions
+ * two at a time took 305 s and three at a time 342 s, with two cells red at three: the
+ * machine is CPU-bound at two.
  */
 export const DEFAULT_PARALLELISM = 2;
 
