@@ -77,7 +77,9 @@ runScript(async () => {
       const loud = loudResults.length;
       // What turned red, so a slowdown that costs verdicts is seen, not only timed.
       for (const r of loudResults)
-        process.stdout.write(`  loud at parallelism ${parallelism}: ${r.version} ${r.scenario}: ${r.verdict.kind}${r.verdict.fault ? ` (${r.verdict.fault.code})` : ""}: ${r.verdict.reason.split("\n")[0]}\n`);
+        process.stdout.write(
+          `  loud at parallelism ${parallelism}: ${r.version} ${r.scenario}: ${r.verdict.kind}${r.verdict.fault ? ` (${r.verdict.fault.code})` : ""}: ${r.verdict.reason.split("\n")[0]}\n`,
+        );
       rows.push(`${parallelism}\t${seconds(wall)}\t${document.results.length} results (${loud} loud)\t${cpuUse(before, wall)}`);
       process.stdout.write(`parallelism ${parallelism}: ${versions.length} versions × ${scenarios.length} scenarios warm in ${seconds(wall)}\n`);
     }
