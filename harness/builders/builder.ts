@@ -56,7 +56,7 @@ export interface ScenarioBuilder {
   readonly registry: StartedRegistry;
   /** The platform images are built and read for. */
   readonly platform: Platform;
-  /** An empty registry under the same name. */
+  /** A fresh registry (holding only the base images) under the same name. */
   freshRegistry(): Promise<void>;
   /** A daemon or engine with empty state: a new CI runner. */
   freshBuilder(): Promise<void>;

@@ -62,7 +62,7 @@ export class DockerdEnvironment implements AsyncDisposable {
     return this.registrySeat.current;
   }
 
-  /** Replaces the registry with an empty one under the same name, which the engine already trusts. */
+  /** Replaces the registry with a fresh one (only the base images) under the same name, which the engine already trusts. */
   freshRegistry(): Promise<StartedRegistry> {
     return this.registrySeat.fresh();
   }

@@ -178,7 +178,7 @@ export class BuildkitEnvironment {
     return this.current;
   }
 
-  /** Replaces the registry with an empty one under the same name, so builders need no change. */
+  /** Replaces the registry with a fresh one (only the base images) under the same name, so builders need no change. */
   freshRegistry(): Promise<StartedRegistry> {
     return this.registrySeat.fresh();
   }

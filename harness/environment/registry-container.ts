@@ -115,7 +115,7 @@ export class RegistrySeat {
     return this.seated;
   }
 
-  /** Replaces the registry with an empty one under the same name, so builders need no change. */
+  /** Replaces the registry with a fresh one (only the base images) under the same name, so builders need no change. */
   async fresh(): Promise<StartedRegistry> {
     const old = this.seated;
     // Leaves first: two containers under one alias would both answer the builders' lookups.
