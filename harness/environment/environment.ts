@@ -20,7 +20,7 @@ import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
 import { RegistrySeat, type StartedRegistry } from "./registry-container.ts";
 import { containerSpace, describeUse, hostNearlyOutOfSpace, hostSpace } from "./space.ts";
-import { Standby } from "./standby.ts";
+import { containerStandby, type Standby } from "./standby.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // Ryuk's image cannot be pulled offline; cleanup.ts does its job.
 // Ports are published on 127.0.0.1 only. Where /.dockerenv exists (a CI sandbox that is
@@ -124,7 +124,7 @@ export class BuildkitEnvironment {
       throw err;
     });
     let registry: RegistrySeat | undefined;
-    let daemons: Standby<StartedBuildkitd> | undefined;
+    let daemonStandby: Standby<StartedBuildkitd> | undefined;
     try {
       return await withTimeout(
         "environmentStart",
@@ -141,25 +141,18 @@ export class BuildkitEnvironment {
             engine,
           };
           const options = { image: buildkitImage, network, registryHost: registry.current.hostInNetwork, privilege, buildctl, version };
-          daemons = new Standby<StartedBuildkitd>({
-            what: "buildkitd",
-            start: () => withTimeout("environmentStart", "Starting a buildkitd", startBuildkitd(options)),
-            alive: async (daemon) => (await containerFate(daemon.container.getId())).running,
-            remove: async (daemon) => {
-              await daemon.container.stop({ timeout: 0 });
-            },
-          });
-          const daemon = await daemons.take();
+          daemonStandby = containerStandby("buildkitd", () => withTimeout("environmentStart", "Starting a buildkitd", startBuildkitd(options)));
+          const daemon = await daemonStandby.take();
           const timings = { startToReadyMs: Date.now() - started, provisionMs: provisioned.provisionMs };
           log(
             "environment",
             `BuildKit ${version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.current.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
           );
-          return new BuildkitEnvironment(description, network, registry, daemons, daemon, timings);
+          return new BuildkitEnvironment(description, network, registry, daemonStandby, daemon, timings);
         })(),
       );
     } catch (err) {
-      await daemons?.close().catch(() => undefined);
+      await daemonStandby?.close().catch(() => undefined);
       await registry?.close().catch(() => undefined);
       await network.stop().catch(() => undefined);
       await environmentGone(runId()).catch(() => undefined);

@@ -7,10 +7,9 @@ import { docker } from "../provision/docker-client.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { REGISTRY_CONFIG } from "../provision/registry-image.ts";
 import { withTimeout } from "../timeouts.ts";
-import { containerFate } from "./container-fate.ts";
 import { resourceLabels } from "./labels.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
-import { Standby } from "./standby.ts";
+import { containerStandby, type Standby } from "./standby.ts";
 
 /** The name builders use for the registry inside the environment's network. */
 const REGISTRY_ALIAS = "registry";
@@ -95,14 +94,7 @@ export class RegistrySeat {
   ) {}
 
   static async open(image: ProvisionedImage, network: StartedNetwork): Promise<RegistrySeat> {
-    const standby = new Standby<StartedRegistry>({
-      what: "registry",
-      start: () => withTimeout("environmentStart", "Starting a registry", startRegistry(image)),
-      alive: async (registry) => (await containerFate(registry.container.getId())).running,
-      remove: async (registry) => {
-        await registry.container.stop({ timeout: 0 });
-      },
-    });
+    const standby = containerStandby("registry", () => withTimeout("environmentStart", "Starting a registry", startRegistry(image)));
     try {
       return new RegistrySeat(network, standby, await joined(network, standby));
     } catch (err) {

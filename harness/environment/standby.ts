@@ -5,7 +5,9 @@
  * too. Starting and removing containers was most of a scenario's wall time, more than its
  * builds.
  */
+import type { StartedTestContainer } from "testcontainers";
 import { log } from "../log.ts";
+import { containerFate } from "./container-fate.ts";
 
 export interface StandbyLifecycle<T> {
   /** What is kept ready, for messages ("buildkitd", "registry"). */
@@ -73,4 +75,16 @@ export class Standby<T extends object> {
     if (item !== undefined) this.retire(item);
     await Promise.all([...this.removing]);
   }
+}
+
+/** Containers kept ready: alive while the engine says they run, removed without a grace period. */
+export function containerStandby<T extends { readonly container: StartedTestContainer }>(what: string, start: () => Promise<T>): Standby<T> {
+  return new Standby<T>({
+    what,
+    start,
+    alive: async (item) => (await containerFate(item.container.getId())).running,
+    remove: async (item) => {
+      await item.container.stop({ timeout: 0 });
+    },
+  });
 }
