@@ -218,6 +218,31 @@ describe("Buildctl du / prune / debugWorkers", () => {
     expect(await argv(fake)).toEqual(["--addr", ADDR, "prune", "--format", "{{json .}}"]);
   });
 
+  describe("buildctl v0.31.0-v0.31.1 failing on exit after a finished prune (moby/buildkit#6912)", () => {
+    // Their verbose table: records, then a "Total:" line written only once the prune returned
+    // (the du table has the same rows and ends with one too).
+    const lateFlush = { stdoutFixture: "v0.34.2-du-verbose.txt", stderrAfter: "error: context deadline exceeded", exit: 1 };
+
+    it("reads the table, and takes the late exit after its Total line for the client's fault", async () => {
+      const fake = await fakeBuildctl(lateFlush);
+      const pruned = await new Buildctl({ binary: fake.binary, addr: ADDR, clientVersion: "v0.31.0" }).prune({ all: true });
+      expect(await argv(fake)).toEqual(["--addr", ADDR, "prune", "--all", "--verbose"]);
+      expect(pruned).toHaveLength(9);
+    });
+
+    it("stays unreachable without the Total line, and from a fixed client", async () => {
+      const unfinished = await fakeBuildctl({ stderrAfter: "error: context deadline exceeded", exit: 1 });
+      await expect(new Buildctl({ binary: unfinished.binary, addr: ADDR, clientVersion: "v0.31.1" }).prune()).rejects.toMatchObject({
+        code: "DAEMON_NOT_READY",
+      });
+      const fixed = await fakeBuildctl(lateFlush);
+      await expect(new Buildctl({ binary: fixed.binary, addr: ADDR, clientVersion: "v0.31.2" }).prune()).rejects.toMatchObject({
+        code: "DAEMON_NOT_READY",
+      });
+      expect(await argv(fixed)).toEqual(["--addr", ADDR, "prune", "--format", "{{json .}}"]);
+    });
+  });
+
   it("debugWorkers reports the snapshotter label", async () => {
     const fake = await fakeBuildctl({ stdoutFixture: "v0.34.2-workers-json.txt" });
     const workers = await new Buildctl({ binary: fake.binary, addr: ADDR, clientVersion: "v0.34.2" }).debugWorkers();
