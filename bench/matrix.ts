@@ -26,10 +26,13 @@ const { values } = parseArgs({
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** The machine's CPU time so far, from /proc/stat's first line (USER_HZ ticks): all of it, and idle + iowait. */
-function machineCpu(): { total: number; idle: number } {
+/**
+ * The machine's CPU time so far, from /proc/stat's first line (USER_HZ ticks): all of it,
+ * idle + iowait, and steal (time a virtual machine's host ran something else: busy, but not ours).
+ */
+function machineCpu(): { total: number; idle: number; steal: number } {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { total: fields.reduce((a, b) => a + b, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0) };
+  return { total: fields.reduce((a, b) => a + b, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0), steal: fields[7] ?? 0 };
 }
 
 /** How busy the machine's cores were between two readings, and how much of it was this process. */
@@ -37,8 +40,9 @@ function cpuUse(before: { machine: ReturnType<typeof machineCpu>; own: NodeJS.Cp
   const after = machineCpu();
   const total = after.total - before.machine.total;
   const busy = total === 0 ? 0 : 1 - (after.idle - before.machine.idle) / total;
+  const steal = total === 0 ? 0 : (after.steal - before.machine.steal) / total;
   const own = process.cpuUsage(before.own);
-  return `cores busy ${(busy * 100).toFixed(0)}% of ${cpus().length}; harness process ${seconds((own.user + own.system) / 1000)} CPU (${(((own.user + own.system) / 1000 / wallMs) * 100).toFixed(0)}% of one core)`;
+  return `cores busy ${(busy * 100).toFixed(0)}% of ${cpus().length} (steal ${(steal * 100).toFixed(0)}%); harness process ${seconds((own.user + own.system) / 1000)} CPU (${(((own.user + own.system) / 1000 / wallMs) * 100).toFixed(0)}% of one core)`;
 }
 
 runScript(async () => {
