@@ -5,25 +5,30 @@ import { HarnessError } from "../errors.ts";
 import type { Platform } from "../oci/types.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import type { BuildctlBinary } from "./buildctl-binary.ts";
+import { askNextGeneration, type GenerationsSpec, superviseGenerations } from "./generations.ts";
 import { resourceLabels } from "./labels.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
 import type { PrivilegeMode } from "./privilege.ts";
 
 const PORT = 1234;
-const STATE_DIR = "/var/lib/buildkit";
+
+/** Each buildkitd of the container keeps its state in /var/lib/buildkit/<generation>. */
+export const BUILDKITD_GENERATIONS: GenerationsSpec = { service: "buildkitd", root: "/var/lib/buildkit", stateDir: { flag: "--root" } };
 
 /**
  * Docker mounts the cgroup filesystems read-only in an unprivileged container, and then
  * every RUN fails with "mkdir /sys/fs/cgroup/cpuset/buildkit: read-only file system".
  * A bind remount makes them writable (a plain `remount,rw` gives EBUSY).
  */
-export const REMOUNT_CGROUPS_THEN_EXEC = `
+const REMOUNT_CGROUPS = `
 while read -r _ mountpoint fstype options _; do
   case "$fstype" in cgroup|cgroup2)
     case ",$options," in *,ro,*) mount -o remount,bind,rw "$mountpoint" || exit 1 ;; esac ;;
   esac
 done < /proc/mounts
-exec "$@"
+`;
+
+export const REMOUNT_CGROUPS_THEN_EXEC = `${REMOUNT_CGROUPS}exec "$@"
 `;
 
 function buildkitdConfig(registryHost: string): string {
@@ -44,10 +49,14 @@ export interface StartedBuildkitd {
   readonly container: StartedTestContainer;
   /** tcp://127.0.0.1:port for a buildctl on the host. */
   readonly addr: string;
+  /** Which buildkitd process of the container this is, from 1 (generations.ts). */
+  readonly generation: number;
+  /** The worker's ID: a new one for every empty state, so it proves the state is fresh. */
+  readonly workerId: string;
   readonly snapshotter: string;
   /** The worker's default platform, e.g. linux/amd64: images are read for it. */
   readonly platform: Platform;
-  /** From container start to the first answered gRPC call. */
+  /** From container start (or the renewal signal) to the first answered gRPC call. */
   readonly startToReadyMs: number;
 }
 
@@ -68,30 +77,29 @@ function stateSize(): string {
 }
 
 /**
- * Starts a buildkitd with empty state: its state directory is a tmpfs (overlayfs cannot
- * sit on the container's own overlay root, and buildkitd would silently fall back to the
- * `native` snapshotter, which changes digests), so a new container is a fresh builder.
+ * Starts a buildkitd container with empty state: the state directory is a tmpfs (overlayfs
+ * cannot sit on the container's own overlay root, and buildkitd would silently fall back to
+ * the `native` snapshotter, which changes digests). nextBuildkitd empties it again.
  */
 export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBuildkitd> {
   const daemonArgs = ["buildkitd", "--addr", `tcp://0.0.0.0:${PORT}`, "--config", "/etc/buildkit/buildkitd.toml"];
+  // Unprivileged, the cgroup filesystems are made writable first, by the same shell.
+  const supervise = superviseGenerations(BUILDKITD_GENERATIONS);
+  const script = opts.privilege === "privileged" ? supervise : `${REMOUNT_CGROUPS}${supervise}`;
   let container = new LoopbackContainer(opts.image.reference)
     .withNetwork(opts.network)
     .withLabels(resourceLabels())
     .withCopyContentToContainer([{ content: buildkitdConfig(opts.registryHost), target: "/etc/buildkit/buildkitd.toml" }])
-    .withTmpFs({ [STATE_DIR]: `rw,exec,suid,dev,mode=0700,size=${stateSize()}` })
+    .withTmpFs({ [BUILDKITD_GENERATIONS.root]: `rw,exec,suid,dev,mode=0700,size=${stateSize()}` })
     .withExposedPorts(PORT)
+    .withEntrypoint(["/bin/sh", "-c", script, "buildkitd-generations"])
+    .withCommand(daemonArgs)
     .withWaitStrategy(Wait.forLogMessage(/running server on/))
     .withStartupTimeout(30_000);
-  if (opts.privilege === "privileged") {
-    container = container.withPrivilegedMode().withEntrypoint(daemonArgs.slice(0, 1)).withCommand(daemonArgs.slice(1));
-  } else {
-    container = container
-      .withAddedCapabilities("ALL")
-      .withDroppedCapabilities("SYS_RESOURCE")
-      .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined")
-      .withEntrypoint(["/bin/sh", "-c", REMOUNT_CGROUPS_THEN_EXEC, "buildkitd-entrypoint"])
-      .withCommand(daemonArgs);
-  }
+  container =
+    opts.privilege === "privileged"
+      ? container.withPrivilegedMode()
+      : container.withAddedCapabilities("ALL").withDroppedCapabilities("SYS_RESOURCE").withSecurityOpt("seccomp=unconfined", "apparmor=unconfined");
   const started = Date.now();
   let running: StartedTestContainer;
   try {
@@ -106,42 +114,59 @@ export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBui
   }
   const addr = `tcp://127.0.0.1:${running.getMappedPort(PORT)}`;
   try {
-    const worker = await waitForWorker(opts.buildctl, addr);
-    const snapshotter = workerSnapshotter(worker) ?? "unknown";
-    const reported = worker.buildkitVersion?.version;
-    if (reported !== opts.version) {
-      throw new HarnessError(
-        "VERSION_MISMATCH",
-        `buildkitd from ${opts.image.description} reports BuildKit ${reported ?? "(no version)"}, not the ${opts.version} that was asked for.`,
-        "The image is not what its tag says: remove it (docker rmi) so the harness provisions it again.",
-      );
-    }
-    if (snapshotter !== "overlayfs") {
-      throw new HarnessError(
-        "SNAPSHOTTER_MISMATCH",
-        `buildkitd at ${addr} uses the "${snapshotter}" snapshotter, not overlayfs; digests would differ from what scenarios expect.`,
-        `Its state directory ${STATE_DIR} must be on a filesystem that supports overlayfs (a tmpfs or volume, not the container's overlay root).`,
-      );
-    }
-    const [os = "linux", architecture = "amd64", variant] = (worker.platforms[0] ?? "linux/amd64").split("/");
-    const platform: Platform = { os, architecture, ...(variant ? { variant } : {}) };
-    return { container: running, addr, snapshotter, platform, startToReadyMs: Date.now() - started };
+    return await readyGeneration(opts, running, addr, 1, undefined, started);
   } catch (err) {
     await running.stop().catch(() => undefined);
     throw err;
   }
 }
 
-/** Polls `buildctl debug workers` until gRPC answers; returns the first worker. */
-async function waitForWorker(buildctl: BuildctlBinary, addr: string, timeoutMs = 15_000): Promise<WorkerInfo> {
+/** Asks the container for its next buildkitd, with empty state; readyGeneration waits until it answers. */
+export function nextBuildkitd(current: StartedBuildkitd): Promise<number> {
+  return askNextGeneration(current.container.getId(), current.generation);
+}
+
+/** `generation` once a worker answers whose ID differs from `previousWorkerId` (a fresh state), checked like a new daemon. */
+export async function readyGeneration(
+  opts: BuildkitdOptions,
+  container: StartedTestContainer,
+  addr: string,
+  generation: number,
+  previousWorkerId: string | undefined,
+  started: number,
+): Promise<StartedBuildkitd> {
+  const worker = await waitForWorker(opts.buildctl, addr, (w) => w.id !== previousWorkerId);
+  const snapshotter = workerSnapshotter(worker) ?? "unknown";
+  const reported = worker.buildkitVersion?.version;
+  if (reported !== opts.version) {
+    throw new HarnessError(
+      "VERSION_MISMATCH",
+      `buildkitd from ${opts.image.description} reports BuildKit ${reported ?? "(no version)"}, not the ${opts.version} that was asked for.`,
+      "The image is not what its tag says: remove it (docker rmi) so the harness provisions it again.",
+    );
+  }
+  if (snapshotter !== "overlayfs") {
+    throw new HarnessError(
+      "SNAPSHOTTER_MISMATCH",
+      `buildkitd at ${addr} uses the "${snapshotter}" snapshotter, not overlayfs; digests would differ from what scenarios expect.`,
+      `Its state directory ${BUILDKITD_GENERATIONS.root} must be on a filesystem that supports overlayfs (a tmpfs or volume, not the container's overlay root).`,
+    );
+  }
+  const [os = "linux", architecture = "amd64", variant] = (worker.platforms[0] ?? "linux/amd64").split("/");
+  const platform: Platform = { os, architecture, ...(variant ? { variant } : {}) };
+  return { container, addr, generation, workerId: worker.id, snapshotter, platform, startToReadyMs: Date.now() - started };
+}
+
+/** Polls `buildctl debug workers` until gRPC answers with a worker `wanted` accepts; returns it. */
+async function waitForWorker(buildctl: BuildctlBinary, addr: string, wanted: (worker: WorkerInfo) => boolean, timeoutMs = 15_000): Promise<WorkerInfo> {
   const client = new Buildctl({ binary: buildctl.path, addr, clientVersion: buildctl.version });
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
     try {
       const [worker] = await client.debugWorkers();
-      if (worker) return worker;
-      last = "the daemon lists no worker";
+      if (worker && wanted(worker)) return worker;
+      last = worker ? "the previous buildkitd still answers" : "the daemon lists no worker";
     } catch (err) {
       last = (err as Error).message;
     }

@@ -7,13 +7,17 @@
 import type { MachineDiagnosis } from "../builders/builder.ts";
 import { HarnessError } from "../errors.ts";
 import type { DaemonExit, DaemonRecord } from "../scenario/observation.ts";
+import { BUILDKITD_GENERATIONS } from "./buildkitd-container.ts";
 import { type ContainerFate, containerFate, containerLog, killed, panicOf } from "./container-fate.ts";
+import { generationLog } from "./generations.ts";
 import { describeUse, hostNearlyOutOfSpace, hostSpace, nearlyFull, type SpaceUse } from "./space.ts";
 
 export interface DiagnosisProbe {
   /** "buildkitd" or "the dockerd engine", for messages. */
   readonly daemonName: string;
   readonly daemonContainerId: string;
+  /** For a buildkitd container: which of its buildkitd processes is the daemon. */
+  readonly daemonGeneration?: number;
   /** Does the daemon's API answer (bounded in time)? */
   daemonAnswers(): Promise<boolean>;
   readonly registryUrl: string;
@@ -23,12 +27,24 @@ export interface DiagnosisProbe {
   readonly spaceHint: string;
 }
 
+/** The log of a daemon: its container's, or the part of it one buildkitd generation wrote. */
+async function daemonLog(containerId: string, generation: number | undefined): Promise<{ log: string; truncated: boolean }> {
+  const whole = await containerLog(containerId);
+  return generation === undefined ? whole : { ...whole, log: generationLog(BUILDKITD_GENERATIONS, whole.log, generation) };
+}
+
 /** A daemon's log and, once it stopped, how it ended. */
-async function daemonRecord(containerId: string): Promise<DaemonRecord> {
+async function daemonRecord(containerId: string, generation: number | undefined): Promise<DaemonRecord> {
   const fate = await containerFate(containerId);
-  const { log: text, truncated } = await containerLog(containerId);
+  const { log: text, truncated } = await daemonLog(containerId, generation);
   const exit = fate.running ? undefined : daemonExit(fate, text);
-  return { container: containerId.slice(0, 12), log: text, logTruncated: truncated, ...(exit ? { exit } : {}) };
+  return {
+    container: containerId.slice(0, 12),
+    ...(generation !== undefined ? { generation } : {}),
+    log: text,
+    logTruncated: truncated,
+    ...(exit ? { exit } : {}),
+  };
 }
 
 /**
@@ -38,12 +54,12 @@ async function daemonRecord(containerId: string): Promise<DaemonRecord> {
 export class DaemonRecords {
   private retired: DaemonRecord[] = [];
 
-  async retire(containerId: string): Promise<void> {
-    this.retired.push(await daemonRecord(containerId));
+  async retire(containerId: string, generation?: number): Promise<void> {
+    this.retired.push(await daemonRecord(containerId, generation));
   }
 
-  async take(currentContainerId: string): Promise<DaemonRecord[]> {
-    const records = [...this.retired, await daemonRecord(currentContainerId)];
+  async take(currentContainerId: string, generation?: number): Promise<DaemonRecord[]> {
+    const records = [...this.retired, await daemonRecord(currentContainerId, generation)];
     this.retired = [];
     return records;
   }
@@ -82,7 +98,7 @@ export async function registryAnswers(url: string): Promise<boolean> {
 export async function diagnoseFailure(probe: DiagnosisProbe, evidence: string | undefined): Promise<MachineDiagnosis> {
   const fate = await settledFate(probe);
   if (!fate.running) {
-    const { log: text } = await containerLog(probe.daemonContainerId);
+    const { log: text } = await daemonLog(probe.daemonContainerId, probe.daemonGeneration);
     const exit = daemonExit(fate, text);
     if (exit.panic || !killed(fate)) return { crash: exit };
     const how = fate.unresponsive

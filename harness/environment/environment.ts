@@ -11,7 +11,7 @@ import { lookupVersion } from "../provision/versions.ts";
 import type { DaemonRecord } from "../scenario/observation.ts";
 import { withTimeout } from "../timeouts.ts";
 import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
-import { type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
+import { type BuildkitdOptions, nextBuildkitd, readyGeneration, type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
 import { environmentGone, environmentStarting, removeRunOnSignal, sweepOrphans } from "./cleanup.ts";
 import { containerFate } from "./container-fate.ts";
 import { DaemonRecords, type DiagnosisProbe, diagnoseFailure, registryAnswers } from "./diagnosis.ts";
@@ -20,7 +20,6 @@ import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
 import { RegistrySeat, type StartedRegistry } from "./registry-container.ts";
 import { containerSpace, describeUse, hostNearlyOutOfSpace, hostSpace } from "./space.ts";
-import { containerStandby, type Standby } from "./standby.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true"; // Ryuk's image cannot be pulled offline; cleanup.ts does its job.
 // Ports are published on 127.0.0.1 only. Where /.dockerenv exists (a CI sandbox that is
@@ -101,7 +100,7 @@ export class BuildkitEnvironment {
     readonly description: EnvironmentDescription,
     readonly network: StartedNetwork,
     private readonly registrySeat: RegistrySeat,
-    private readonly daemonStandby: Standby<StartedBuildkitd>,
+    private readonly daemonOptions: BuildkitdOptions,
     private current: StartedBuildkitd,
     readonly timings: EnvironmentTimings,
   ) {}
@@ -124,7 +123,7 @@ export class BuildkitEnvironment {
       throw err;
     });
     let registry: RegistrySeat | undefined;
-    let daemonStandby: Standby<StartedBuildkitd> | undefined;
+    let daemon: StartedBuildkitd | undefined;
     try {
       return await withTimeout(
         "environmentStart",
@@ -141,18 +140,17 @@ export class BuildkitEnvironment {
             engine,
           };
           const options = { image: buildkitImage, network, registryHost: registry.current.hostInNetwork, privilege, buildctl, version };
-          daemonStandby = containerStandby("buildkitd", () => withTimeout("environmentStart", "Starting a buildkitd", startBuildkitd(options)));
-          const daemon = await daemonStandby.take();
+          daemon = await startBuildkitd(options);
           const timings = { startToReadyMs: Date.now() - started, provisionMs: provisioned.provisionMs };
           log(
             "environment",
             `BuildKit ${version} ready at ${daemon.addr} (${buildkitImage.description}); registry ${registry.current.urlFromHost} (${registryImage.description}); ${timings.startToReadyMs} ms`,
           );
-          return new BuildkitEnvironment(description, network, registry, daemonStandby, daemon, timings);
+          return new BuildkitEnvironment(description, network, registry, options, daemon, timings);
         })(),
       );
     } catch (err) {
-      await daemonStandby?.close().catch(() => undefined);
+      await daemon?.container.stop({ timeout: 0 }).catch(() => undefined);
       await registry?.close().catch(() => undefined);
       await network.stop().catch(() => undefined);
       await environmentGone(runId()).catch(() => undefined);
@@ -161,14 +159,27 @@ export class BuildkitEnvironment {
   }
 
   /**
-   * Replaces the daemon with one whose state is empty (kept ready since the last
-   * replacement); the registry keeps its content.
+   * Replaces the daemon with one whose state is empty: the next buildkitd of the same
+   * container, or a new container when the current one is gone. The registry keeps its
+   * content.
    */
   async freshBuilder(): Promise<StartedBuildkitd> {
-    await this.daemons.retire(this.current.container.getId());
-    this.daemonStandby.retire(this.current);
-    this.current = await this.daemonStandby.take();
+    const old = this.current;
+    await this.daemons.retire(old.container.getId(), old.generation);
+    this.current = await withTimeout("environmentStart", "Starting a fresh buildkitd", this.nextDaemon(old));
     return this.current;
+  }
+
+  private async nextDaemon(old: StartedBuildkitd): Promise<StartedBuildkitd> {
+    if (!(await containerFate(old.container.getId())).running) {
+      await old.container.stop({ timeout: 0 }).catch(() => undefined);
+      return startBuildkitd(this.daemonOptions);
+    }
+    const started = Date.now();
+    const generation = await nextBuildkitd(old);
+    // From here the container runs that generation, answering or not: its log and a crash are its own.
+    this.current = { ...old, generation };
+    return readyGeneration(this.daemonOptions, old.container, old.addr, generation, old.workerId, started);
   }
 
   /** Replaces the registry with a fresh one (only the base images) under the same name, so builders need no change. */
@@ -178,7 +189,7 @@ export class BuildkitEnvironment {
 
   /** The daemons retired since the last call, and the current one's log so far. */
   async takeDaemonRecords(): Promise<DaemonRecord[]> {
-    return this.daemons.take(this.current.container.getId());
+    return this.daemons.take(this.current.container.getId(), this.current.generation);
   }
 
   /**
@@ -195,6 +206,7 @@ export class BuildkitEnvironment {
     return {
       daemonName: "buildkitd",
       daemonContainerId: daemon.container.getId(),
+      daemonGeneration: daemon.generation,
       daemonAnswers: () =>
         new Buildctl({ binary: buildctl.path, addr: daemon.addr, clientVersion: buildctl.version }).debugWorkers({ timeoutMs: 5_000 }).then(
           () => true,
@@ -225,8 +237,7 @@ export class BuildkitEnvironment {
     if (this.stopped || interrupted()) return;
     this.stopped = true;
     const errors: unknown[] = [];
-    this.daemonStandby.retire(this.current);
-    for (const step of [() => this.daemonStandby.close(), () => this.registrySeat.close(), () => this.network.stop()]) {
+    for (const step of [() => this.current.container.stop({ timeout: 0 }), () => this.registrySeat.close(), () => this.network.stop()]) {
       await step().catch((err: unknown) => errors.push(err));
     }
     // Whatever a failed stop left (or a helper container of this run) goes too, once no

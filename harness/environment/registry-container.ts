@@ -1,22 +1,30 @@
-import type Dockerode from "dockerode";
 import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { HarnessError } from "../errors.ts";
 import { RegistryClient } from "../oci/registry-client.ts";
 import { BASE_IMAGES, type PushedBaseImage, pushBaseImages } from "../provision/base-images.ts";
-import { docker } from "../provision/docker-client.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import { REGISTRY_CONFIG } from "../provision/registry-image.ts";
 import { withTimeout } from "../timeouts.ts";
+import { containerFate } from "./container-fate.ts";
+import { askNextGeneration, type GenerationsSpec, superviseGenerations } from "./generations.ts";
 import { resourceLabels } from "./labels.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
-import { containerStandby, type Standby } from "./standby.ts";
 
 /** The name builders use for the registry inside the environment's network. */
 const REGISTRY_ALIAS = "registry";
 const PORT = 5000;
 
+/** Each registry process of the container stores its content in /var/lib/registry/<generation>. */
+const REGISTRY_GENERATIONS: GenerationsSpec = {
+  service: "registry",
+  root: "/var/lib/registry",
+  stateDir: { env: "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY" },
+};
+
 export interface StartedRegistry {
   readonly container: StartedTestContainer;
+  /** Which registry process of the container this is, from 1 (generations.ts). */
+  readonly generation: number;
   /** host:port as seen by buildkitd inside the network, used in image references. */
   readonly hostInNetwork: string;
   /** http://127.0.0.1:port, as seen by the harness on the host. */
@@ -25,16 +33,16 @@ export interface StartedRegistry {
   readonly baseImages: ReadonlyMap<string, PushedBaseImage>;
 }
 
-/**
- * Starts a registry holding only the base images on the engine's default bridge, where its
- * port is published for the harness; builders reach it only once it joins an
- * environment's network.
- */
-async function startRegistry(image: ProvisionedImage): Promise<StartedRegistry> {
+/** Starts a registry container in `network`, where builders reach it as `registry:5000`. */
+async function startRegistry(image: ProvisionedImage, network: StartedNetwork): Promise<StartedRegistry> {
   const container = await new LoopbackContainer(image.reference)
+    .withNetwork(network)
+    .withNetworkAliases(REGISTRY_ALIAS)
     .withLabels(resourceLabels())
     .withCopyContentToContainer([{ content: REGISTRY_CONFIG, target: "/etc/docker/registry/config.yml" }])
-    .withTmpFs({ "/var/lib/registry": `rw,size=${process.env.BUILDKIT_REPRO_REGISTRY_SIZE ?? "2g"}` })
+    .withTmpFs({ [REGISTRY_GENERATIONS.root]: `rw,size=${process.env.BUILDKIT_REPRO_REGISTRY_SIZE ?? "2g"}` })
+    .withEntrypoint(["/bin/sh", "-c", superviseGenerations(REGISTRY_GENERATIONS), "registry-generations"])
+    .withCommand(["/bin/registry", "serve", "/etc/docker/registry/config.yml"])
     .withExposedPorts(PORT)
     .withWaitStrategy(Wait.forHttp("/v2/", PORT).forStatusCode(200))
     .withStartupTimeout(30_000)
@@ -47,60 +55,58 @@ async function startRegistry(image: ProvisionedImage): Promise<StartedRegistry> 
         { cause: err },
       );
     });
-  const hostInNetwork = `${REGISTRY_ALIAS}:${PORT}`;
-  const urlFromHost = `http://127.0.0.1:${container.getMappedPort(PORT)}`;
+  const registry = { container, generation: 1, hostInNetwork: `${REGISTRY_ALIAS}:${PORT}`, urlFromHost: `http://127.0.0.1:${container.getMappedPort(PORT)}` };
   try {
-    const baseImages = await pushBaseImages(new RegistryClient(urlFromHost), BASE_IMAGES, hostInNetwork);
-    return { container, hostInNetwork, urlFromHost, baseImages };
+    return { ...registry, baseImages: await withBaseImages(registry.urlFromHost, registry.hostInNetwork) };
   } catch (err) {
     await container.stop({ timeout: 0 }).catch(() => undefined);
     throw err;
   }
 }
 
-function networkOf(network: StartedNetwork): Dockerode.Network {
-  return docker.getNetwork(network.getId());
-}
-
-/** The next registry, seated in `network` under the alias builders use; retired if it cannot join. */
-async function joined(network: StartedNetwork, standby: Standby<StartedRegistry>): Promise<StartedRegistry> {
-  const registry = await standby.take();
-  try {
-    await networkOf(network).connect({ Container: registry.container.getId(), EndpointConfig: { Aliases: [REGISTRY_ALIAS] } });
-    return registry;
-  } catch (err) {
-    standby.retire(registry);
-    throw new HarnessError(
-      "REGISTRY_ERROR",
-      `The test registry could not join the environment's network: ${(err as Error).message}`,
-      "Check the engine's log.",
-      {
-        cause: err,
-      },
-    );
-  }
+function withBaseImages(urlFromHost: string, hostInNetwork: string): Promise<Map<string, PushedBaseImage>> {
+  return pushBaseImages(new RegistryClient(urlFromHost), BASE_IMAGES, hostInNetwork);
 }
 
 /**
- * An environment's registry: the one builders reach as `registry:5000` in its network, and
- * the next, empty one kept ready. A fresh registry takes the name in two engine calls (the
- * old one leaves the network, the new one joins it) instead of a container start.
+ * Resolves once the registry at `url` answers and lists no repository: the next
+ * generation, on empty storage (the one before it always holds the base images).
+ */
+async function emptyRegistryAnswers(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/v2/_catalog`, { signal: AbortSignal.timeout(2_000) });
+      const body = res.ok ? ((await res.json()) as { repositories?: string[] | null }) : undefined;
+      if (body && (body.repositories ?? []).length === 0) return;
+      last = body ? "the previous registry still answers" : `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new HarnessError(
+    "REGISTRY_ERROR",
+    `The fresh test registry at ${url} did not answer with empty storage within ${timeoutMs / 1000} s: ${last}`,
+    "Check the registry container's log.",
+  );
+}
+
+/**
+ * An environment's registry: the one builders reach as `registry:5000` in its network. A
+ * fresh registry is the same container's next registry process, on empty storage, given
+ * the base images; a new container only when the one before is gone.
  */
 export class RegistrySeat {
   private constructor(
+    private readonly image: ProvisionedImage,
     private readonly network: StartedNetwork,
-    private readonly standby: Standby<StartedRegistry>,
     private seated: StartedRegistry,
   ) {}
 
   static async open(image: ProvisionedImage, network: StartedNetwork): Promise<RegistrySeat> {
-    const standby = containerStandby("registry", () => withTimeout("environmentStart", "Starting a registry", startRegistry(image)));
-    try {
-      return new RegistrySeat(network, standby, await joined(network, standby));
-    } catch (err) {
-      await standby.close();
-      throw err;
-    }
+    return new RegistrySeat(image, network, await withTimeout("environmentStart", "Starting a registry", startRegistry(image, network)));
   }
 
   get current(): StartedRegistry {
@@ -109,19 +115,23 @@ export class RegistrySeat {
 
   /** Replaces the registry with a fresh one (only the base images) under the same name, so builders need no change. */
   async fresh(): Promise<StartedRegistry> {
-    const old = this.seated;
-    // Leaves first: two containers under one alias would both answer the builders' lookups.
-    await networkOf(this.network)
-      .disconnect({ Container: old.container.getId(), Force: true })
-      .catch(() => undefined);
-    this.standby.retire(old);
-    this.seated = await joined(this.network, this.standby);
+    this.seated = await withTimeout("environmentStart", "Starting a fresh registry", this.next(this.seated));
     return this.seated;
   }
 
-  /** Removes the current registry and the one kept ready; the network is free of them after. */
+  private async next(old: StartedRegistry): Promise<StartedRegistry> {
+    if (!(await containerFate(old.container.getId())).running) {
+      await old.container.stop({ timeout: 0 }).catch(() => undefined);
+      return startRegistry(this.image, this.network);
+    }
+    const generation = await askNextGeneration(old.container.getId(), old.generation);
+    // From here the container runs that generation: a registry gone is this one, not the old.
+    this.seated = { ...old, generation };
+    await emptyRegistryAnswers(old.urlFromHost);
+    return { ...old, generation, baseImages: await withBaseImages(old.urlFromHost, old.hostInNetwork) };
+  }
+
   async close(): Promise<void> {
-    this.standby.retire(this.seated);
-    await this.standby.close();
+    await this.seated.container.stop({ timeout: 0 });
   }
 }

@@ -5,7 +5,8 @@ import { type ImagePlan, imageSourcePolicy, type ProvisionedImage, planImage, pr
 import type { LocalImageSpec } from "./local-image.ts";
 import { versionsFile } from "./versions.ts";
 
-const LOCAL_RECIPE = "1";
+// 2: a static busybox for the shell that runs registry generations (generations.ts).
+const LOCAL_RECIPE = "2";
 const LOCAL_TAG = "buildkit-repro/registry:debian-local";
 
 /** A registry for tests: filesystem storage, deletes allowed, no auth, plain http on :5000. */
@@ -32,7 +33,7 @@ export async function provisionRegistryImage(): Promise<ProvisionedImage> {
   return provisionPlannedImage(await planRegistryImage());
 }
 
-/** Debian's docker-registry (CNCF distribution) binary with its libraries, in an image with no base. */
+/** Debian's docker-registry (CNCF distribution) binary with its libraries and a static busybox, in an image with no base. */
 const LOCAL_REGISTRY_IMAGE: LocalImageSpec = {
   tag: LOCAL_TAG,
   recipe: LOCAL_RECIPE,
@@ -40,10 +41,11 @@ const LOCAL_REGISTRY_IMAGE: LocalImageSpec = {
   activity: "build-registry-image",
   describe: (labels) => `local build: ${labels[`${LABEL_PREFIX}.registry`]} (not the official image)`,
   populate: async (rootfs) => {
-    await ensureHostPackages([HOST_PACKAGES.registry], "Building the registry image locally");
+    await ensureHostPackages([HOST_PACKAGES.registry, HOST_PACKAGES.busyboxStatic], "Building the registry image locally");
     // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
     const { stdout } = await execa("dpkg-query", ["-W", "-f", "${Version}", HOST_PACKAGES.registry.name], { reject: false });
     await rootfs.addBinaryWithLibraries(HOST_PACKAGES.registry.provides, "/bin/registry");
+    await rootfs.addBusybox(["sh", "mkdir", "rm"]);
     await rootfs.writeFile("/etc/docker/registry/config.yml", REGISTRY_CONFIG);
     await rootfs.mkdir("/var/lib/registry");
     await rootfs.mkdir("/tmp", 0o1777);

@@ -134,7 +134,7 @@ export function cellDetails(
       daemons: a.daemons.map((d) => {
         const text = d.log ? excerpt(d.log) : undefined;
         return {
-          container: d.container,
+          container: d.generation !== undefined ? `${d.container}, buildkitd #${d.generation}` : d.container,
           log: d.log,
           ...(text !== undefined ? { excerpt: text } : {}),
           ...(d.exit

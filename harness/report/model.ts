@@ -103,6 +103,7 @@ const AttemptSchema = Obj({
   daemons: Type.Array(
     Obj({
       container: Str(),
+      generation: Opt(Int("Which buildkitd process of the container, from 1: a fresh builder is the next process, with empty state.")),
       log: Str("Path of the daemon's log, relative to the report folder."),
       logTruncated: Type.Boolean(),
       exit: Opt(Obj({ exitCode: Type.Integer(), oomKilled: Type.Boolean(), panic: Opt(Type.Array(Str())) })),

@@ -103,6 +103,7 @@ export function resultRecord(result: ScenarioResult, logPath: (attempt: number, 
     events: a.observation.events.map((e) => ({ ...e })),
     daemons: a.observation.daemons.map((d, j) => ({
       container: d.container,
+      ...(d.generation !== undefined ? { generation: d.generation } : {}),
       log: logPath(i, j),
       logTruncated: d.logTruncated,
       ...(d.exit ? { exit: { exitCode: d.exit.exitCode, oomKilled: d.exit.oomKilled, ...(d.exit.panic ? { panic: [...d.exit.panic] } : {}) } } : {}),

@@ -102,6 +102,8 @@ export interface EventObservation {
 /** One daemon container a scenario used (a fresh builder makes another). */
 export interface DaemonRecord {
   readonly container: string;
+  /** Which buildkitd process of the container, from 1; absent for a dockerd engine. */
+  readonly generation?: number;
   /** The tail of its log, bounded. */
   readonly log: string;
   readonly logTruncated: boolean;
