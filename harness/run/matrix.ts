@@ -24,12 +24,12 @@ import { VersionSession } from "./version-session.ts";
 const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 
 /**
- * Versions run side by side by default. Measured with bench/matrix.ts on two cores /
- * 24 GiB: with the next daemon and registry kept ready in the background, the full default
- * matrix (31 versions × 25 scenarios) took 1776 s warm two at a time, the cores 95% busy
- * (2374 s before, when every container start was waited for). On the six newest versions
- * two at a time took 305 s and three at a time 342 s, with two cells red at three: the
- * machine is CPU-bound at two.
+ * Versions run side by side by default. Measured on two cores / 24 GiB with fresh builders
+ * and registries as new processes (generations.ts), the full default matrix (31 versions ×
+ * 25 scenarios, warm): two at a time 1054 s (bench/matrix.ts), cores 80% busy, nothing
+ * loud; three at a time 883 s (`run --matrix --parallel 3`), but buildctl v0.31.0 then
+ * failed on exit after a finished build (moby/buildkit#6912, a busy machine misses its
+ * 50 ms telemetry flush) and that cell was not judged. Two gives every verdict.
  */
 export const DEFAULT_PARALLELISM = 2;
 
