@@ -5,7 +5,7 @@ import { HarnessError } from "../errors.ts";
 import type { Platform } from "../oci/types.ts";
 import type { ProvisionedImage } from "../provision/image-source.ts";
 import type { BuildctlBinary } from "./buildctl-binary.ts";
-import { askNextGeneration, type GenerationsSpec, superviseGenerations } from "./generations.ts";
+import { type GenerationsSpec, superviseGenerations, untilAnswered } from "./generations.ts";
 import { resourceLabels } from "./labels.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
 import type { PrivilegeMode } from "./privilege.ts";
@@ -79,7 +79,7 @@ function stateSize(): string {
 /**
  * Starts a buildkitd container with empty state: the state directory is a tmpfs (overlayfs
  * cannot sit on the container's own overlay root, and buildkitd would silently fall back to
- * the `native` snapshotter, which changes digests). nextBuildkitd empties it again.
+ * the `native` snapshotter, which changes digests). A fresh builder is its next generation (askNextGeneration, then readyGeneration).
  */
 export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBuildkitd> {
   const daemonArgs = ["buildkitd", "--addr", `tcp://0.0.0.0:${PORT}`, "--config", "/etc/buildkit/buildkitd.toml"];
@@ -121,11 +121,6 @@ export async function startBuildkitd(opts: BuildkitdOptions): Promise<StartedBui
   }
 }
 
-/** Asks the container for its next buildkitd, with empty state; readyGeneration waits until it answers. */
-export function nextBuildkitd(current: StartedBuildkitd): Promise<number> {
-  return askNextGeneration(current.container.getId(), current.generation);
-}
-
 /** `generation` once a worker answers whose ID differs from `previousWorkerId` (a fresh state), checked like a new daemon. */
 export async function readyGeneration(
   opts: BuildkitdOptions,
@@ -158,23 +153,20 @@ export async function readyGeneration(
 }
 
 /** Polls `buildctl debug workers` until gRPC answers with a worker `wanted` accepts; returns it. */
-async function waitForWorker(buildctl: BuildctlBinary, addr: string, wanted: (worker: WorkerInfo) => boolean, timeoutMs = 15_000): Promise<WorkerInfo> {
+function waitForWorker(buildctl: BuildctlBinary, addr: string, wanted: (worker: WorkerInfo) => boolean, timeoutMs = 15_000): Promise<WorkerInfo> {
   const client = new Buildctl({ binary: buildctl.path, addr, clientVersion: buildctl.version });
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
+  return untilAnswered<WorkerInfo>(
+    async () => {
       const [worker] = await client.debugWorkers();
-      if (worker && wanted(worker)) return worker;
-      last = worker ? "the previous buildkitd still answers" : "the daemon lists no worker";
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new HarnessError(
-    "DAEMON_NOT_READY",
-    `buildkitd at ${addr} did not answer gRPC within ${timeoutMs / 1000} s: ${last}`,
-    "Check the container's logs for why buildkitd is not serving.",
+      if (worker && wanted(worker)) return { answered: worker };
+      return { notYet: worker ? "the previous buildkitd still answers" : "the daemon lists no worker" };
+    },
+    timeoutMs,
+    (last) =>
+      new HarnessError(
+        "DAEMON_NOT_READY",
+        `buildkitd at ${addr} did not answer gRPC within ${timeoutMs / 1000} s: ${last}`,
+        "Check the container's logs for why buildkitd is not serving.",
+      ),
   );
 }

@@ -11,10 +11,11 @@ import { lookupVersion } from "../provision/versions.ts";
 import type { DaemonRecord } from "../scenario/observation.ts";
 import { withTimeout } from "../timeouts.ts";
 import { type BuildctlBinary, buildctlFromImage } from "./buildctl-binary.ts";
-import { type BuildkitdOptions, nextBuildkitd, readyGeneration, type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
+import { type BuildkitdOptions, readyGeneration, type StartedBuildkitd, startBuildkitd } from "./buildkitd-container.ts";
 import { environmentGone, environmentStarting, removeRunOnSignal, sweepOrphans } from "./cleanup.ts";
 import { containerFate } from "./container-fate.ts";
 import { DaemonRecords, type DiagnosisProbe, diagnoseFailure, registryAnswers } from "./diagnosis.ts";
+import { askNextGeneration } from "./generations.ts";
 import { runId } from "./labels.ts";
 import { startNetwork } from "./network.ts";
 import { detectPrivilegeMode, type PrivilegeMode } from "./privilege.ts";
@@ -176,7 +177,7 @@ export class BuildkitEnvironment {
       return startBuildkitd(this.daemonOptions);
     }
     const started = Date.now();
-    const generation = await nextBuildkitd(old);
+    const generation = await askNextGeneration(old.container.getId(), old.generation);
     // From here the container runs that generation, answering or not: its log and a crash are its own.
     this.current = { ...old, generation };
     return readyGeneration(this.daemonOptions, old.container, old.addr, generation, old.workerId, started);

@@ -86,3 +86,26 @@ export function generationLog(spec: GenerationsSpec, log: string, generation: nu
   const next = log.indexOf(`${mark(spec)} ${generation + 1} starting\n`);
   return log.slice(start === -1 ? 0 : start, next === -1 ? undefined : next);
 }
+
+/** What one look at a starting generation found: it answers as wanted, or why not yet. */
+export type Look<T> = { readonly answered: T } | { readonly notYet: string };
+
+/**
+ * Looks every 50 ms until a generation answers as wanted (a look that throws counts as not
+ * yet, with its message); after `timeoutMs`, throws what `timedOut` makes of the last reason.
+ */
+export async function untilAnswered<T>(look: () => Promise<Look<T>>, timeoutMs: number, timedOut: (last: string) => Error): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const found = await look();
+      if ("answered" in found) return found.answered;
+      last = found.notYet;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw timedOut(last);
+}

@@ -6,7 +6,7 @@ import type { ProvisionedImage } from "../provision/image-source.ts";
 import { REGISTRY_CONFIG } from "../provision/registry-image.ts";
 import { withTimeout } from "../timeouts.ts";
 import { containerFate } from "./container-fate.ts";
-import { askNextGeneration, type GenerationsSpec, superviseGenerations } from "./generations.ts";
+import { askNextGeneration, type GenerationsSpec, superviseGenerations, untilAnswered } from "./generations.ts";
 import { resourceLabels } from "./labels.ts";
 import { LoopbackContainer } from "./loopback-container.ts";
 
@@ -72,24 +72,21 @@ function withBaseImages(urlFromHost: string, hostInNetwork: string): Promise<Map
  * Resolves once the registry at `url` answers and lists no repository: the next
  * generation, on empty storage (the one before it always holds the base images).
  */
-async function emptyRegistryAnswers(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
+function emptyRegistryAnswers(url: string, timeoutMs = 15_000): Promise<void> {
+  return untilAnswered(
+    async () => {
       const res = await fetch(`${url}/v2/_catalog`, { signal: AbortSignal.timeout(2_000) });
-      const body = res.ok ? ((await res.json()) as { repositories?: string[] | null }) : undefined;
-      if (body && (body.repositories ?? []).length === 0) return;
-      last = body ? "the previous registry still answers" : `HTTP ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new HarnessError(
-    "REGISTRY_ERROR",
-    `The fresh test registry at ${url} did not answer with empty storage within ${timeoutMs / 1000} s: ${last}`,
-    "Check the registry container's log.",
+      if (!res.ok) return { notYet: `HTTP ${res.status}` };
+      const body = (await res.json()) as { repositories?: string[] | null };
+      return (body.repositories ?? []).length === 0 ? { answered: undefined } : { notYet: "the previous registry still answers" };
+    },
+    timeoutMs,
+    (last) =>
+      new HarnessError(
+        "REGISTRY_ERROR",
+        `The fresh test registry at ${url} did not answer with empty storage within ${timeoutMs / 1000} s: ${last}`,
+        "Check the registry container's log.",
+      ),
   );
 }
 

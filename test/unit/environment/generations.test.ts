@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BUILDKITD_GENERATIONS } from "../../../harness/environment/buildkitd-container.ts";
-import { generationLog as sliceLog } from "../../../harness/environment/generations.ts";
+import { generationLog as sliceLog, untilAnswered } from "../../../harness/environment/generations.ts";
 
 const generationLog = (log: string, generation: number) => sliceLog(BUILDKITD_GENERATIONS, log, generation);
 
@@ -35,5 +35,31 @@ describe("generationLog", () => {
   it("takes a log whose head was cut from its beginning", () => {
     const cut = "level=info msg=two\nbuildkit-repro: buildkitd generation 3 starting\nlevel=info msg=three\n";
     expect(generationLog(cut, 2)).toBe("level=info msg=two\n");
+  });
+});
+
+describe("untilAnswered", () => {
+  it("looks again until an answer, counting a throwing look as not yet", async () => {
+    let looks = 0;
+    const answer = await untilAnswered(
+      async () => {
+        looks++;
+        if (looks === 1) throw new Error("connection refused");
+        return looks < 3 ? { notYet: "still the old one" } : { answered: looks };
+      },
+      5_000,
+      (last) => new Error(last),
+    );
+    expect(answer).toBe(3);
+  });
+
+  it("throws what timedOut makes of the last reason", async () => {
+    await expect(
+      untilAnswered(
+        async () => ({ notYet: "the previous registry still answers" }),
+        120,
+        (last) => new Error(`gave up: ${last}`),
+      ),
+    ).rejects.toThrow("gave up: the previous registry still answers");
   });
 });
